@@ -1,0 +1,135 @@
+"""Normalised spectrogram -> magnitude -> fast Griffin-Lim -> waveform, batched in torch.
+
+librosa inverts one clip at a time in numpy; rendering and evaluating a GAN inverts thousands, so
+everything here works on batches (B, F, T) and runs on whatever device the tensors live on.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, Optional
+
+import torch
+
+from ganaudio.config import InversionConfig, MelsConfig
+from ganaudio.data import mels as M
+
+
+def _stft(y: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor, n_frames: int) -> torch.Tensor:
+    # (B, S) -> (B, F, n_frames): the same framing as SpectrogramTransform (last frame dropped)
+    spec = torch.stft(y, n_fft, hop, window=window, center=True, pad_mode="constant",
+                      return_complex=True)
+    return spec[..., :n_frames]
+
+
+def griffin_lim(magnitude: torch.Tensor, n_fft: int, hop_length: int, n_iter: int,
+                momentum: float = 0.99, length: Optional[int] = None, seed: int = 0,
+                init: Literal["random", "zeros"] = "random") -> torch.Tensor:
+    """Fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013), batched: (B, F, T) -> (B, S).
+
+    Follows librosa.griffinlim step for step: momentum extrapolates the projected spectrogram,
+    which converges in far fewer iterations than plain Griffin-Lim at momentum 0.99.
+    `init="random"` draws phases from a generator seeded by `seed` (reproducible on any device);
+    `init="zeros"` starts from zero phase. `length` defaults to hop_length * T samples.
+    """
+    if magnitude.dim() != 3:
+        raise ValueError(f"griffin_lim expects (B, F, T) magnitudes, got shape {tuple(magnitude.shape)}")
+    if magnitude.shape[1] != n_fft // 2 + 1:
+        raise ValueError(f"griffin_lim: {magnitude.shape[1]} frequency bins but n_fft={n_fft} "
+                         f"gives {n_fft // 2 + 1}")
+    if hop_length >= n_fft:
+        raise ValueError(f"griffin_lim: hop_length {hop_length} >= n_fft {n_fft} leaves gaps; "
+                         "use a hop of at most n_fft // 2")
+    mag = magnitude.float()
+    n_frames = mag.shape[-1]
+    length = length or hop_length * n_frames
+    window = torch.hann_window(n_fft, device=mag.device)
+    if init == "random":
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        phase = 2 * math.pi * torch.rand(mag.shape, generator=gen).to(mag.device)
+        angles = torch.polar(torch.ones_like(mag), phase)
+    elif init == "zeros":
+        angles = torch.ones_like(mag, dtype=torch.complex64)
+    else:
+        raise ValueError(f"griffin_lim: init is {init!r}; use 'random' or 'zeros'")
+
+    def inverse(spec: torch.Tensor) -> torch.Tensor:
+        return torch.istft(spec, n_fft, hop_length, window=window, center=True, length=length)
+
+    alpha = momentum / (1 + momentum)
+    tprev: Optional[torch.Tensor] = None
+    spec = mag * angles  # (B, F, T) complex
+    for _ in range(n_iter):
+        rebuilt = _stft(inverse(spec), n_fft, hop_length, window, n_frames)
+        angles = rebuilt if tprev is None else rebuilt - alpha * tprev
+        spec = mag * angles / (angles.abs() + 1e-16)
+        tprev = rebuilt
+    return inverse(spec)  # (B, S)
+
+
+def mel_to_linear(mel_mag: torch.Tensor, cfg: MelsConfig, method: Literal["nnls", "pinv"] = "nnls",
+                  n_iter: int = 30) -> torch.Tensor:
+    """Mel magnitude (B, M, T) -> linear magnitude (B, n_fft // 2 + 1, T), non-negative.
+
+    "nnls" (default) is librosa.feature.inverse.mel_to_stft's non-negative least squares, solved
+    in batch by projected gradient with Nesterov momentum (FISTA) started from the clamped
+    pseudo-inverse; "pinv" is that starting point alone. NNLS gave the lower spectral convergence
+    after Griffin-Lim at the same n_iter (see benchmarks/bench_griffinlim.py) and costs a few
+    small matmuls per item, nothing next to Griffin-Lim's FFTs.
+    """
+    A = torch.from_numpy(M.mel_basis(cfg)).to(mel_mag.device)  # (M, F)
+    A_pinv = torch.linalg.pinv(A)  # (F, M)
+    y = mel_mag.float()
+    x = (A_pinv @ y).clamp_min(0)  # (B, F, T)
+    if method == "pinv":
+        return x
+    if method != "nnls":
+        raise ValueError(f"mel_to_linear: method is {method!r}; use 'nnls' or 'pinv'")
+    # min ||A x - y||^2, x >= 0; step 1/L with L the largest eigenvalue of A^T A.
+    AtA, Aty = A.T @ A, A.T @ y  # (F, F), (B, F, T)
+    step = 1.0 / torch.linalg.matrix_norm(AtA, ord=2)
+    z, t = x, 1.0
+    for _ in range(n_iter):
+        x_new = (z - step * (AtA @ z - Aty)).clamp_min(0)
+        t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        z = x_new + ((t - 1) / t_new) * (x_new - x)
+        x, t = x_new, t_new
+    return x
+
+
+def spectrogram_to_audio(x: torch.Tensor, stats: M.SpecStats | dict, mel_cfg: MelsConfig,
+                         inv_cfg: InversionConfig, seed: int = 0) -> torch.Tensor:
+    """Normalised spectrograms (B, 1, n_bins, n_frames) -> peak-normalised audio (B, S).
+
+    Peak normalisation (to 0.99) because a GAN's spectrogram carries no reliable absolute level
+    and Griffin-Lim output otherwise varies in loudness clip to clip.
+    """
+    if x.dim() != 4 or x.shape[1] != 1:
+        raise ValueError(f"spectrogram_to_audio expects (B, 1, n_bins, n_frames), got {tuple(x.shape)}")
+    log_mag = M.denormalise(x[:, 0].float(), stats, mel_cfg.clip_std)  # (B, n_bins, T)
+    mag = (torch.exp(log_mag) - M.EPS).clamp_min(0)
+    if mel_cfg.representation == "mel":
+        lin = mel_to_linear(mag, mel_cfg)  # (B, F, T)
+    else:
+        lin = torch.cat([mag, torch.zeros_like(mag[:, :1])], dim=1)  # restore the Nyquist row
+    n_fft = M.stft_n_fft(mel_cfg)
+    y = griffin_lim(lin, n_fft, mel_cfg.hop_length, inv_cfg.n_iter, inv_cfg.momentum,
+                    length=M.n_samples(mel_cfg), seed=seed)
+    peak = y.abs().amax(dim=1, keepdim=True).clamp_min(1e-8)
+    return 0.99 * y / peak
+
+
+def spectral_convergence(reference_mag: torch.Tensor, estimate_mag: torch.Tensor,
+                         match_gain: bool = False) -> float:
+    """‖|S| − |Ŝ|‖_F / ‖|S|‖_F per item of (B, F, T) (or (F, T)), then the mean over items.
+
+    `match_gain=True` first scales each estimate by its least-squares gain, for comparing audio
+    that was peak-normalised (its level says nothing about its spectral shape).
+    """
+    ref = reference_mag.abs().double().reshape(-1, *reference_mag.shape[-2:])
+    est = estimate_mag.abs().double().reshape(-1, *estimate_mag.shape[-2:])
+    if match_gain:
+        gain = (ref * est).sum(dim=(1, 2)) / (est * est).sum(dim=(1, 2)).clamp_min(1e-30)
+        est = est * gain[:, None, None]
+    err = torch.linalg.norm((ref - est).flatten(1), dim=1)
+    return float((err / torch.linalg.norm(ref.flatten(1), dim=1).clamp_min(1e-30)).mean())

@@ -1,0 +1,71 @@
+"""Torch datasets over the processed files the `notes` and `mels` stages write.
+
+Both load the whole split into memory: the embedded sets are tens of MB and even the real
+MAESTRO windows or SC09 mels fit comfortably, so a memory-mapped loader would buy nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ganaudio.data.windows import NoteStats
+
+
+def _require(path: Path, stage: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; run `dvc repro {stage}` first")
+    return path
+
+
+class NoteWindows(Dataset):
+    """Normalised note windows as (4, seq_len) tensors: channels are (pitch, step, duration, velocity)."""
+
+    def __init__(self, notes_dir: str | Path, split: str = "train"):
+        notes_dir = Path(notes_dir)
+        self.stats = NoteStats.from_json(_require(notes_dir / "stats.json", "notes"))
+        with np.load(_require(notes_dir / f"windows_{split}.npz", "notes")) as f:
+            raw = f["windows"].astype(np.float32)  # (N, L, 4)
+            self.piece_ids = f["piece_ids"]
+        self.raw = raw
+        norm = np.asarray(self.stats.normalise(raw), dtype=np.float32)
+        self.x = torch.from_numpy(norm).transpose(1, 2).contiguous()  # (N, 4, L)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.x[i]
+
+    @property
+    def data_shape(self) -> tuple[int, int]:
+        return tuple(self.x.shape[1:])
+
+
+class MelClips(Dataset):
+    """Normalised spectrograms (1, bins, frames) in [-1, 1], with digit labels."""
+
+    def __init__(self, mels_dir: str | Path, split: str = "train", with_labels: bool = False):
+        blob = torch.load(_require(Path(mels_dir) / f"{split}.pt", "mels"), weights_only=False)
+        self.x: torch.Tensor = blob["x"].float()  # (N, 1, F, T)
+        self.labels: torch.Tensor = blob["labels"].long()  # (N,)
+        self.speakers: list[str] = list(blob["speakers"])
+        self.files: list[str] = list(blob["files"])
+        self.with_labels = with_labels
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __getitem__(self, i: int):
+        return (self.x[i], self.labels[i]) if self.with_labels else self.x[i]
+
+    @property
+    def data_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x.shape[1:])
+
+
+def load_mel_stats(mels_dir: str | Path) -> dict:
+    return torch.load(_require(Path(mels_dir) / "stats.pt", "mels"), weights_only=False)

@@ -1,0 +1,302 @@
+"""WAV -> normalised log-magnitude spectrograms (SpecGAN recipe), for SC09 and for generated audio.
+
+One `SpectrogramTransform` serves extraction, evaluation (re-analysing generated audio) and the
+inversion tests, so the features a GAN is trained on and the features it is judged on are the same.
+
+Choices, all following SpecGAN (Donahue et al. 2019):
+- log of the *magnitude* (not power): `log(|STFT| + 1e-6)`, mel-filtered in "mel" mode. Magnitude
+  halves the dynamic range in log units compared with power, and Griffin-Lim works on magnitudes.
+- per-frequency-bin mean/std fitted on the train split, clipped at `clip_std` std, scaled to [-1, 1].
+- "linear" mode is SpecGAN's own representation: n_fft = 2 * n_bins (n_bins = cfg.n_mels, e.g.
+  paper 128 -> n_fft 256), which yields n_bins + 1 bins; the top (Nyquist) bin is dropped so the
+  image side is a power of two.
+- frames come from a centred STFT with zero padding (librosa's default `pad_mode="constant"`); a clip
+  of hop * n_frames samples gives n_frames + 1 frames and the last is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import librosa
+import numpy as np
+import soundfile as sf
+import torch
+from tqdm.auto import tqdm
+
+from ganaudio.config import MelsConfig
+
+log = logging.getLogger(__name__)
+
+EPS = 1e-6  # added to the magnitude before the log: -13.8 is the floor for digital silence
+SPLITS = ("train", "valid", "test")
+DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+FIXES = ("resampled", "downmixed", "padded", "trimmed")
+_NAME_RE = re.compile(r"^(?P<digit>[A-Za-z]+)_(?P<speaker>[^_]+)_nohash_(?P<n>\d+)\.wav$")
+
+
+# ---------------------------------------------------------------- geometry
+
+def n_samples(cfg: MelsConfig) -> int:
+    """Samples per clip: hop * n_frames (cpu: 16384, ~1.02 s at 16 kHz)."""
+    return cfg.hop_length * cfg.n_frames
+
+
+def n_bins(cfg: MelsConfig) -> int:
+    """Rows of the image: n_mels in both modes (in linear mode it sets n_fft = 2 * n_bins)."""
+    return cfg.n_mels
+
+
+def stft_n_fft(cfg: MelsConfig) -> int:
+    """The STFT size actually used: cfg.n_fft for mel, 2 * n_bins for linear (see module doc)."""
+    return cfg.n_fft if cfg.representation == "mel" else 2 * n_bins(cfg)
+
+
+def mel_basis(cfg: MelsConfig) -> np.ndarray:
+    """librosa's (Slaney) mel filter bank, (n_mels, n_fft // 2 + 1) float32."""
+    return librosa.filters.mel(sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels,
+                               fmin=cfg.fmin, fmax=cfg.fmax, dtype=np.float32)
+
+
+# ---------------------------------------------------------------- loading
+
+def load_clip(path: str | os.PathLike, cfg: MelsConfig) -> tuple[np.ndarray, set[str]]:
+    """Read one WAV as float32 mono of exactly n_samples(cfg), and say which fixes were needed.
+
+    Real corpora are messy (stray 44.1 kHz or stereo files); fixing and counting beats failing a
+    whole extraction, and the counts in the summary show when the fixes are not rare.
+    """
+    path = Path(path)
+    try:
+        audio, sr = sf.read(path, dtype="float32", always_2d=True)  # (S, C)
+    except Exception as e:  # soundfile raises LibsndfileError / RuntimeError / FileNotFoundError
+        raise ValueError(f"{path}: cannot read as audio ({e}); re-fetch it or delete it") from None
+    fixes: set[str] = set()
+    if audio.shape[1] > 1:
+        fixes.add("downmixed")
+    y = audio.mean(axis=1)  # (S,)
+    if sr != cfg.sample_rate:
+        y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sample_rate, res_type="soxr_hq")
+        fixes.add("resampled")
+    want = n_samples(cfg)
+    if len(y) < want:
+        y = np.pad(y, (0, want - len(y)))
+        fixes.add("padded")
+    elif len(y) > want:
+        y = y[:want]
+        fixes.add("trimmed")
+    return np.ascontiguousarray(y, dtype=np.float32), fixes
+
+
+def load_clips(paths: list[Path], cfg: MelsConfig, workers: int = 2,
+               desc: str = "load") -> tuple[np.ndarray, Counter]:
+    """Load many clips in threads (libsndfile and soxr release the GIL); (N, S) and fix counts."""
+    out = np.zeros((len(paths), n_samples(cfg)), dtype=np.float32)
+    counts: Counter = Counter({k: 0 for k in FIXES})
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        results = pool.map(lambda p: load_clip(p, cfg), paths)
+        for i, (y, fixes) in enumerate(tqdm(results, total=len(paths), desc=desc, leave=False)):
+            out[i] = y
+            counts.update(fixes)
+    return out, counts
+
+
+# ---------------------------------------------------------------- labels
+
+def parse_sc09_name(path: str | os.PathLike) -> tuple[int, str]:
+    """`Three_0a7c2a8d_nohash_1.wav` -> (3, "0a7c2a8d")."""
+    name = Path(path).name
+    m = _NAME_RE.match(name)
+    digit = m["digit"].capitalize() if m else None
+    if digit not in DIGITS:
+        raise ValueError(f"{path}: not an SC09 name; expected <Digit>_<speaker>_nohash_<n>.wav "
+                         f"with Digit one of {', '.join(DIGITS)}")
+    return DIGITS.index(digit), m["speaker"]
+
+
+# ---------------------------------------------------------------- transform
+
+class SpectrogramTransform(torch.nn.Module):
+    """Batched log-magnitude (mel or linear) spectrogram; move it with `.to(device)`."""
+
+    def __init__(self, cfg: MelsConfig):
+        super().__init__()
+        if cfg.representation not in ("mel", "linear"):
+            raise ValueError(f"mels.representation is {cfg.representation!r}; use 'mel' or 'linear'")
+        self.cfg = cfg
+        self.n_fft = stft_n_fft(cfg)
+        if cfg.hop_length >= self.n_fft:
+            raise ValueError(f"mels: hop_length {cfg.hop_length} >= n_fft {self.n_fft} "
+                             f"({cfg.representation} mode) skips samples and cannot be inverted; "
+                             f"set mels.hop_length to at most {self.n_fft // 2}")
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+        basis = torch.from_numpy(mel_basis(cfg)) if cfg.representation == "mel" else torch.empty(0)
+        self.register_buffer("mel_basis", basis, persistent=False)  # (M, F) or empty
+
+    def magnitude(self, audio: torch.Tensor) -> torch.Tensor:
+        """|STFT| (B, n_fft // 2 + 1, n_frames): centred, zero-padded, last frame dropped."""
+        spec = torch.stft(audio.to(self.window.dtype), self.n_fft, self.cfg.hop_length,
+                          window=self.window, center=True, pad_mode="constant",
+                          return_complex=True)  # (B, F, n_frames + 1)
+        return spec[..., : self.cfg.n_frames].abs()
+
+    def features(self, mag: torch.Tensor) -> torch.Tensor:
+        """Linear magnitude (B, F, T) -> the representation's magnitude (B, n_bins, T)."""
+        if self.cfg.representation == "mel":
+            return torch.matmul(self.mel_basis, mag)  # (M, F) @ (B, F, T)
+        return mag[:, :-1]  # drop the Nyquist bin: n_fft // 2 rows, a power of two
+
+    def log_magnitude(self, audio: torch.Tensor) -> torch.Tensor:
+        """(B, S) audio -> (B, n_bins, n_frames) log(magnitude + 1e-6)."""
+        if audio.dim() == 1:
+            audio = audio[None]
+        return torch.log(self.features(self.magnitude(audio)) + EPS)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.log_magnitude(audio)
+
+
+# ---------------------------------------------------------------- normalisation
+
+@dataclass
+class SpecStats:
+    mean: torch.Tensor  # (n_bins,)
+    std: torch.Tensor  # (n_bins,)
+    config: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "std": self.std, "config": self.config}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SpecStats":
+        return cls(mean=d["mean"], std=d["std"], config=d.get("config", {}))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "SpecStats":
+        return cls.from_dict(torch.load(path, map_location="cpu", weights_only=False))
+
+
+def fit_stats(log_mags: torch.Tensor, cfg: MelsConfig) -> SpecStats:
+    """Per-frequency-bin mean/std over clips and frames of (N, n_bins, T) log magnitudes."""
+    x = log_mags.double().transpose(0, 1).reshape(log_mags.shape[1], -1)  # (n_bins, N * T)
+    mean, std = x.mean(dim=1), x.std(dim=1)
+    # A bin that is always silent has std 0; treat it as unit std so it maps to 0, not to inf.
+    std = torch.where(std > 1e-6, std, torch.ones_like(std))
+    return SpecStats(mean.float(), std.float(), dataclasses.asdict(cfg))
+
+
+def _as_stats(stats: SpecStats | dict) -> SpecStats:
+    return stats if isinstance(stats, SpecStats) else SpecStats.from_dict(stats)
+
+
+def _bcast(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    # (n_bins,) -> broadcastable over (..., n_bins, T)
+    return v.to(device=x.device, dtype=x.dtype)[:, None]
+
+
+def _clip_std(s: SpecStats, clip_std: Optional[float]) -> float:
+    return float(clip_std if clip_std is not None else s.config.get("clip_std", 3.0))
+
+
+def normalise(log_mag: torch.Tensor, stats: SpecStats | dict,
+              clip_std: Optional[float] = None) -> torch.Tensor:
+    """(..., n_bins, T) log magnitude -> [-1, 1]: standardise per bin, clip at clip_std, scale.
+
+    clip_std defaults to the value the stats were fitted with (stats.config["clip_std"]).
+    """
+    s = _as_stats(stats)
+    clip_std = _clip_std(s, clip_std)
+    z = (log_mag - _bcast(s.mean, log_mag)) / _bcast(s.std, log_mag)
+    return z.clamp(-clip_std, clip_std) / clip_std
+
+
+def denormalise(x: torch.Tensor, stats: SpecStats | dict,
+                clip_std: Optional[float] = None) -> torch.Tensor:
+    """The inverse of `normalise` (exact inside the clip range)."""
+    s = _as_stats(stats)
+    clip_std = _clip_std(s, clip_std)
+    return x * clip_std * _bcast(s.std, x) + _bcast(s.mean, x)
+
+
+# ---------------------------------------------------------------- extraction
+
+def _log_mags(audio: np.ndarray, transform: SpectrogramTransform, batch_size: int) -> torch.Tensor:
+    out = [transform.log_magnitude(torch.from_numpy(audio[i: i + batch_size]))
+           for i in range(0, len(audio), batch_size)]
+    if not out:
+        return torch.zeros(0, n_bins(transform.cfg), transform.cfg.n_frames)
+    return torch.cat(out)  # (N, n_bins, n_frames)
+
+
+def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: MelsConfig,
+                 workers: int = 2) -> dict[str, Any]:
+    """SC09 folders -> `out_dir/{train,valid,test}.pt` + `stats.pt`, all or nothing.
+
+    The whole folder is built in a temp dir beside `out_dir` and renamed into place, so a crash
+    never leaves a train.pt from one config next to a stats.pt from another.
+    """
+    sc09_root, out_dir = Path(sc09_root), Path(out_dir)
+    t0 = time.perf_counter()
+    transform = SpectrogramTransform(cfg)
+    with torch.inference_mode():
+        logs: dict[str, torch.Tensor] = {}
+        meta: dict[str, dict[str, Any]] = {}
+        fixes: dict[str, dict[str, int]] = {}
+        for split in SPLITS:
+            folder = sc09_root / split
+            if not folder.is_dir():
+                raise FileNotFoundError(f"{folder}: split folder missing; run the fetch_sc09 stage first")
+            files = sorted(folder.glob("*.wav"))
+            if split == "train" and not files:
+                raise ValueError(f"{folder}: no .wav files; the train split is needed for the stats")
+            parsed = [parse_sc09_name(f) for f in files]  # fail on a bad name before the slow part
+            audio, counts = load_clips(files, cfg, workers, desc=f"mels {split}")
+            logs[split] = _log_mags(audio, transform, cfg.batch_size)
+            meta[split] = {"labels": torch.tensor([d for d, _ in parsed], dtype=torch.int64),
+                           "speakers": [s for _, s in parsed],
+                           "files": [f.name for f in files]}
+            fixes[split] = dict(counts)
+            log.info("mels %s: %d clips, fixes %s", split, len(files), dict(counts))
+
+        stats = fit_stats(logs["train"], cfg)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+        try:
+            for split in SPLITS:
+                x = normalise(logs[split], stats, cfg.clip_std)[:, None].contiguous()  # (N, 1, F, T)
+                torch.save({"x": x.float(), **meta[split]}, tmp / f"{split}.pt")
+            torch.save(stats.to_dict(), tmp / "stats.pt")
+            _replace_dir(tmp, out_dir)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+
+    summary = {"clips": {s: len(meta[s]["files"]) for s in SPLITS},
+               "fixes": {k: sum(f[k] for f in fixes.values()) for k in FIXES},
+               "fixes_per_split": fixes,
+               "shape": [1, n_bins(cfg), cfg.n_frames],
+               "seconds": round(time.perf_counter() - t0, 3)}
+    log.info("mels: %s", summary)
+    return summary
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    """Rename `src` over `dst`; an existing `dst` is moved aside first and deleted after."""
+    old: Optional[Path] = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old.{os.getpid()}")
+        os.replace(dst, old)
+    os.replace(src, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

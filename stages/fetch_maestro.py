@@ -1,0 +1,24 @@
+"""Stage fetch_maestro: MAESTRO v3.0.0 MIDI (official) or mini-MAESTRO (embedded) -> data/raw/maestro."""
+
+from pathlib import Path
+
+from ganaudio.tasks import data
+from ganaudio.utils.io import write_json
+from stages import common
+
+
+def main(argv=None):
+    ap = common.parser(__doc__)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--cache", type=Path, required=True, help="downloads (kept across runs for resume)")
+    ap.add_argument("--metrics", type=Path, required=True)
+    args = ap.parse_args(argv)
+    params = common.load(args)
+    with common.tracked(params, "data", "fetch_maestro", ["data", "fetch_maestro"]) as tracker:
+        summary = data.fetch_maestro(params, args.out, args.cache)
+        tracker.log_metrics(data._numeric(summary))
+    write_json(args.metrics, summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""Stage render_pianogan: samples as MIDI, WAV and piano rolls; the pitch-only experiment; an interpolation."""
+
+from pathlib import Path
+
+from ganaudio.tasks import pianogan
+from stages import common
+
+
+def main(argv=None):
+    ap = common.parser(__doc__)
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--notes", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    params = common.load(args)
+    with common.tracked(params, "pianogan", "render_pianogan", ["pianogan"]) as tracker:
+        pianogan.render(params.pianogan, args.model, args.notes, args.out, tracker)
+
+
+if __name__ == "__main__":
+    main()

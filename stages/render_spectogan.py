@@ -1,0 +1,22 @@
+"""Stage render_spectogan: WAVs via Griffin-Lim, spectrogram PNGs, real-vs-generated per digit, an interpolation."""
+
+from pathlib import Path
+
+from ganaudio.tasks import spectogan
+from stages import common
+
+
+def main(argv=None):
+    ap = common.parser(__doc__)
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--mels", type=Path, required=True)
+    ap.add_argument("--classifier", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    params = common.load(args)
+    with common.tracked(params, "spectogan", "render_spectogan", ["spectogan"]) as tracker:
+        spectogan.render(params.spectogan, args.model, args.mels, args.classifier, args.out, tracker)
+
+
+if __name__ == "__main__":
+    main()
