@@ -197,6 +197,7 @@ class ClassifierConfig:
     patience: int = 5
     batch_size: int = 64
     lr: float = 1e-3
+    augment: bool = True  # SpecAugment-style masks and small time shifts while training
     seed: int = 0
 
 

@@ -86,11 +86,11 @@ def mel_to_linear(mel_mag: torch.Tensor, cfg: MelsConfig, method: Literal["nnls"
     if method != "nnls":
         raise ValueError(f"mel_to_linear: method is {method!r}; use 'nnls' or 'pinv'")
     # min ||A x - y||^2, x >= 0; step 1/L with L the largest eigenvalue of A^T A.
-    AtA, Aty = A.T @ A, A.T @ y  # (F, F), (B, F, T)
-    step = 1.0 / torch.linalg.matrix_norm(AtA, ord=2)
+    # The gradient goes through the small mel space, A^T (A z - y), never the (F, F) Gram matrix.
+    step = 1.0 / torch.linalg.matrix_norm(A, ord=2) ** 2
     z, t = x, 1.0
     for _ in range(n_iter):
-        x_new = (z - step * (AtA @ z - Aty)).clamp_min(0)
+        x_new = (z - step * (A.T @ (A @ z - y))).clamp_min(0)
         t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
         z = x_new + ((t - 1) / t_new) * (x_new - x)
         x, t = x_new, t_new

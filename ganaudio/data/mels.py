@@ -99,16 +99,29 @@ def load_clip(path: str | os.PathLike, cfg: MelsConfig) -> tuple[np.ndarray, set
     return np.ascontiguousarray(y, dtype=np.float32), fixes
 
 
-def load_clips(paths: list[Path], cfg: MelsConfig, workers: int = 2,
-               desc: str = "load") -> tuple[np.ndarray, Counter]:
-    """Load many clips in threads (libsndfile and soxr release the GIL); (N, S) and fix counts."""
+def load_clips(paths: list[Path], cfg: MelsConfig, workers: int = 2, desc: str = "load",
+               chunk: int = 64) -> tuple[np.ndarray, Counter]:
+    """Load many clips in threads; (N, S) float32 and the count of each fix.
+
+    libsndfile and soxr release the GIL, so threads overlap the I/O. Each task loads `chunk`
+    files: an SC09 clip takes ~0.1 ms to read, less than handing one file to a thread costs.
+    """
     out = np.zeros((len(paths), n_samples(cfg)), dtype=np.float32)
     counts: Counter = Counter({k: 0 for k in FIXES})
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = pool.map(lambda p: load_clip(p, cfg), paths)
-        for i, (y, fixes) in enumerate(tqdm(results, total=len(paths), desc=desc, leave=False)):
-            out[i] = y
-            counts.update(fixes)
+
+    def load_range(start: int) -> tuple[int, list[set[str]]]:
+        fixes = []
+        for i in range(start, min(start + chunk, len(paths))):
+            out[i], f = load_clip(paths[i], cfg)
+            fixes.append(f)
+        return start, fixes
+
+    with ThreadPoolExecutor(max(1, workers)) as pool, \
+            tqdm(total=len(paths), desc=desc, leave=False, unit="clip") as bar:
+        for _, fixes in pool.map(load_range, range(0, len(paths), chunk)):
+            for f in fixes:
+                counts.update(f)
+            bar.update(len(fixes))
     return out, counts
 
 

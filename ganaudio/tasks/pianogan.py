@@ -12,6 +12,7 @@ import torch
 from ganaudio.config import PianoGANConfig, RuntimeConfig, to_dict
 from ganaudio.data.datasets import NoteWindows
 from ganaudio.data.windows import NoteStats
+from ganaudio.tasks.common import initial_checkpoint, latest_checkpoint, log_generator
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,10 @@ def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir:
 
     dataset = NoteWindows(notes_dir, "train")
     generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape)
-    return train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
-                     model_config=to_dict(cfg.model), data_shape=dataset.data_shape)
+    summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
+                        model_config=to_dict(cfg.model), data_shape=dataset.data_shape)
+    log_generator(tracker, out_dir, KIND)
+    return summary
 
 
 @torch.no_grad()
@@ -53,7 +56,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     from ganaudio.plots.piano import plot_piano_roll, plot_piano_rolls
 
     rc = cfg.render
-    ckpt = latest_checkpoint(model_dir)
+    ckpt = latest_checkpoint(model_dir, KIND)
     stats = NoteStats.from_json(notes_dir / "stats.json")
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = generate_notes(ckpt, stats, rc.n_samples, rc.seed)
@@ -100,8 +103,8 @@ def evaluate(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, tracker: Tra
     stats = NoteStats.from_json(notes_dir / "stats.json")
     test = _raw_windows(notes_dir, "test", ec.n_samples, ec.seed)
     train_ref = _raw_windows(notes_dir, "train", ec.n_samples, ec.seed)
-    trained = generate_notes(latest_checkpoint(model_dir), stats, ec.n_samples, ec.seed)
-    untrained = generate_notes(model_dir / "checkpoints" / "initial.pt", stats, ec.n_samples, ec.seed)
+    trained = generate_notes(latest_checkpoint(model_dir, KIND), stats, ec.n_samples, ec.seed)
+    untrained = generate_notes(initial_checkpoint(model_dir, KIND), stats, ec.n_samples, ec.seed)
 
     d_trained, d_untrained, d_ref = distances(trained, test), distances(untrained, test), distances(train_ref, test)
     table = {name: {"trained": d_trained[name], "untrained": d_untrained[name], "reference": d_ref[name]}
@@ -129,12 +132,6 @@ def gap_closed(trained: float, untrained: float, reference: float) -> float | No
         return None
     return float((untrained - trained) / gap)
 
-
-def latest_checkpoint(model_dir: Path) -> Path:
-    path = Path(model_dir) / "checkpoints" / "latest.pt"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; run `dvc repro train_{KIND}` first")
-    return path
 
 
 def _raw_windows(notes_dir: Path, split: str, n: int, seed: int) -> np.ndarray:

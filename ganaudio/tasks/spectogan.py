@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from ganaudio.config import ClassifierConfig, MelsConfig, RuntimeConfig, SpectoGANConfig, build, to_dict
 from ganaudio.data.datasets import MelClips, load_mel_stats
+from ganaudio.tasks.common import initial_checkpoint, latest_checkpoint, log_generator
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,11 @@ def train(cfg: SpectoGANConfig, runtime: RuntimeConfig, mels_dir: Path, out_dir:
 
     dataset = MelClips(mels_dir, "train", with_labels=cfg.model.conditional)
     generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape)
-    return train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
-                     model_config=to_dict(cfg.model), data_shape=dataset.data_shape,
-                     conditional=cfg.model.conditional)
+    summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
+                        model_config=to_dict(cfg.model), data_shape=dataset.data_shape,
+                        conditional=cfg.model.conditional)
+    log_generator(tracker, out_dir, KIND)
+    return summary
 
 
 def train_classifier(cfg: ClassifierConfig, runtime: RuntimeConfig, mels_dir: Path, out_path: Path,
@@ -99,7 +102,7 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
     from ganaudio.utils.io import atomic_path
 
     rc = cfg.render
-    sampler = Sampler(latest_checkpoint(model_dir), mels_dir, cfg)
+    sampler = Sampler(latest_checkpoint(model_dir, KIND), mels_dir, cfg)
     sr = sampler.mel_cfg.sample_rate
     out_dir.mkdir(parents=True, exist_ok=True)
     x = sampler.spectrograms(rc.n_samples, rc.seed)
@@ -162,7 +165,7 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
                 "ndb_k": ndb, "ndb_bins_different": bins_diff, "d_self": nn["d_self"], "d_train": nn["d_train"]}
 
     rows = {}
-    for name, ckpt in (("trained", latest_checkpoint(model_dir)), ("untrained", model_dir / "checkpoints" / "initial.pt")):
+    for name, ckpt in (("trained", latest_checkpoint(model_dir, KIND)), ("untrained", initial_checkpoint(model_dir, KIND))):
         sampler = Sampler(ckpt, mels_dir, cfg)
         x = sampler.spectrograms(ec.n_samples, ec.seed)
         x = sampler.to_spectrogram(sampler.to_audio(x, progress=progress))  # like any recording
@@ -170,7 +173,7 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     # Real ceiling: test clips as recorded; FID against train (a different real sample).
     rows["real"] = figures(test_probs, test_feats, train_feats)
     # How much phase recovery alone costs: the test clips through Griffin-Lim and back.
-    sampler = Sampler(latest_checkpoint(model_dir), mels_dir, cfg)
+    sampler = Sampler(latest_checkpoint(model_dir, KIND), mels_dir, cfg)
     rows["real_inverted"] = figures(*embed(sampler.to_spectrogram(sampler.to_audio(test.x))), train_feats)
 
     result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
@@ -183,10 +186,3 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
                          "d_self": rows["trained"]["d_self"], "d_train": rows["trained"]["d_train"],
                          **{f"headline/{k}": v for k, v in result["headline"].items()}})
     return result
-
-
-def latest_checkpoint(model_dir: Path) -> Path:
-    path = Path(model_dir) / "checkpoints" / "latest.pt"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; run `dvc repro train_{KIND}` first")
-    return path

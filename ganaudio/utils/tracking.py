@@ -40,7 +40,8 @@ class Tracker:
 
     def set_tags(self, tags: dict[str, str]) -> None: ...
 
-    def log_model(self, model, name: str, input_example=None, registered_name: Optional[str] = None) -> None: ...
+    def log_model(self, model, name: str, input_example=None, registered_name: Optional[str] = None,
+                  serialization_format: str = "pt2") -> None: ...
 
 
 NullTracker = Tracker
@@ -69,11 +70,15 @@ class MlflowTracker(Tracker):
     def set_tags(self, tags):
         self._mlflow.set_tags(tags)
 
-    def log_model(self, model, name, input_example=None, registered_name=None):
+    def log_model(self, model, name, input_example=None, registered_name=None, serialization_format="pt2"):
         import mlflow.pytorch
 
+        # Explicit requirements: MLflow's inference of them spawns a subprocess per call.
+        import torch
+
         mlflow.pytorch.log_model(model, name=name, input_example=input_example,
-                                 registered_model_name=registered_name)
+                                 registered_model_name=registered_name, serialization_format=serialization_format,
+                                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "ganaudio"])
 
 
 def import_mlflow():

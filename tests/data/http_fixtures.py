@@ -59,7 +59,7 @@ class ArchiveServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
         return self
 
@@ -115,9 +115,10 @@ class _Handler(BaseHTTPRequestHandler):
         if drop is not None:
             body = body[:drop]
             self.close_connection = True
+        # logged before the body goes out: the client may finish before this thread runs again
+        owner.log.append(Served(name, rng, status, len(body)))
         self.wfile.write(body)
         self.wfile.flush()
-        owner.log.append(Served(name, rng, status, len(body)))
 
 
 # ---------------------------------------------------------------- tiny archives

@@ -28,7 +28,7 @@ CSV_COLUMNS = ["canonical_composer", "canonical_title", "split", "year",
                "midi_filename", "audio_filename", "duration"]
 SPLIT_SHARES = {"train": 0.75, "validation": 0.10, "test": 0.15}  # MAESTRO's split names
 YEARS = [2004, 2006, 2008, 2009, 2011, 2013, 2014, 2015, 2017, 2018]
-NOTES_PER_PIECE = (850, 1650)  # uniform -> ~1250 on average, ~150k for 120 pieces
+NOTES_PER_PIECE = (760, 1500)  # a period overshoots: ~1250 on average, ~150k for 120 pieces
 
 NOTE_NAMES = ["C", "C-sharp", "D", "E-flat", "E", "F", "F-sharp", "G", "A-flat", "A", "B-flat", "B"]
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -175,7 +175,7 @@ def melody_bar(rng, comp: Composer, cells, pool: np.ndarray, idx: int, chord_pcs
     for beat in range(comp.meter):
         t = float(beat)
         for k, dur in enumerate(cells[int(rng.integers(len(cells)))]):
-            if k == 0 and beat in (0, comp.meter // 2 + comp.meter % 2 - (comp.meter == 3)):
+            if k == 0 and beat in ((0, 2) if comp.meter == 4 else (0,)):
                 idx = nearest_chord_tone(pool, idx, chord_pcs)
             elif rng.random() < comp.leap_share:
                 idx += int(rng.choice([-4, -3, -2, 2, 3, 4]))
@@ -218,18 +218,19 @@ def voicing(chord_pcs: list[int]) -> tuple[int, list[int]]:
 def accompaniment(pattern: str, chord_pcs: list[int], beats: int) -> list[tuple[float, float, int]]:
     """Left-hand notes for one chord lasting `beats` beats: [(onset_beat, dur_beats, pitch)]."""
     bass, (low, mid, high) = voicing(chord_pcs)
+    fifth = bass + (chord_pcs[2] - chord_pcs[0]) % 12  # the chord's own fifth (diminished on vii)
     out: list[tuple[float, float, int]] = []
     if pattern == "alberti":  # low-high-mid-high in eighths
         figure = [low, high, mid, high]
         out = [(k * 0.5, 0.5, figure[k % 4]) for k in range(beats * 2)]
     elif pattern == "arpeggio":  # broken chord over a wide span, up then down
-        span = [bass, bass + 7, bass + 12, mid + 12 if mid + 12 < 72 else mid, high]
+        span = [bass, fifth] + sorted(p if p > fifth else p + 12 for p in (low, mid, high))
         up_down = span + span[-2:0:-1]
         out = [(k * 0.5, 0.5 * 1.8, up_down[k % len(up_down)]) for k in range(beats * 2)]
     elif pattern == "stride":  # bass on the beat, chord off the beat
         for b in range(beats):
             if b % 2 == 0:
-                out.append((b, 0.9, bass if b % 4 == 0 else bass + 7 - (12 if bass + 7 >= BASS_RANGE[1] else 0)))
+                out.append((b, 0.9, bass if b % 4 == 0 else fifth - 12 * (fifth >= BASS_RANGE[1])))
             else:
                 out += [(b, 0.6, p) for p in (low, mid, high)]
     elif pattern == "waltz":  # oom-pah-pah

@@ -1,0 +1,106 @@
+"""`ganaudio` command line: generate audio from a checkpoint, list tracked runs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("ganaudio")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ganaudio.utils.logs import setup_logging
+
+    ap = argparse.ArgumentParser(prog="ganaudio", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write samples (MIDI/WAV or WAV/PNG) from a trained generator")
+    gen.add_argument("gan", choices=["pianogan", "spectogan"])
+    gen.add_argument("--checkpoint", type=Path, required=True, help="e.g. models/spectogan/checkpoints/latest.pt")
+    gen.add_argument("--n", type=int, default=8)
+    gen.add_argument("--out", type=Path, required=True)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--digit", type=int, choices=range(10), help="spectogan, conditional models only")
+    gen.add_argument("--data", type=Path, help="processed data folder with the normalisation stats "
+                     "(default: data/processed/notes or data/processed/mels)")
+    gen.add_argument("--params", type=Path, default=Path("params.yaml"))
+
+    runs = sub.add_parser("runs", help="recent MLflow runs of an experiment, the terminal compare view")
+    runs.add_argument("--experiment", default="spectogan")
+    runs.add_argument("--limit", type=int, default=10)
+
+    args = ap.parse_args(argv)
+    setup_logging()
+    try:
+        if args.command == "generate":
+            written = generate(args)
+            print(f"wrote {len(written)} files to {args.out}")
+        elif args.command == "runs":
+            from ganaudio.runs import print_runs
+
+            print_runs(args.experiment, args.limit)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"ganaudio: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def generate(args: argparse.Namespace) -> list[Path]:
+    from ganaudio.config import load_params
+
+    params = load_params(args.params) if args.params.exists() else None
+    args.out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if args.gan == "pianogan":
+        from ganaudio.audio.midi import notes_to_midi, render_wav, write_midi
+        from ganaudio.data.windows import NoteStats
+        from ganaudio.tasks.pianogan import generate_notes
+
+        data = args.data or Path("data/processed/notes")
+        stats = NoteStats.from_json(_exists(data / "stats.json", "notes"))
+        sr = params.pianogan.render.sample_rate if params else 22050
+        for i, notes in enumerate(generate_notes(_exists(args.checkpoint, "train_pianogan"), stats, args.n, args.seed)):
+            pm = notes_to_midi(notes)
+            write_midi(pm, args.out / f"pianogan_{i:03d}.mid")
+            render_wav(pm, args.out / f"pianogan_{i:03d}.wav", sample_rate=sr)
+            written += [args.out / f"pianogan_{i:03d}.mid", args.out / f"pianogan_{i:03d}.wav"]
+        return written
+
+    import soundfile as sf
+    import torch
+
+    from ganaudio.config import SpectoGANConfig
+    from ganaudio.plots.spectrogram import plot_spectrogram
+    from ganaudio.tasks.spectogan import Sampler
+    from ganaudio.utils.io import atomic_path
+
+    data = args.data or Path("data/processed/mels")
+    _exists(data / "stats.pt", "mels")
+    sampler = Sampler(_exists(args.checkpoint, "train_spectogan"), data,
+                      params.spectogan if params else SpectoGANConfig())
+    labels = None
+    if args.digit is not None:
+        if not sampler.conditional:
+            raise ValueError(f"{args.checkpoint} is an unconditional model; --digit needs spectogan.model.conditional: true")
+        labels = torch.full((args.n,), args.digit, dtype=torch.long)
+    x = sampler.spectrograms(args.n, args.seed, labels=labels)
+    audio = sampler.to_audio(x)
+    for i, (spec, wav) in enumerate(zip(x, audio)):
+        stem = args.out / f"spectogan_{i:03d}"
+        with atomic_path(stem.with_suffix(".wav")) as tmp:
+            sf.write(tmp, wav.numpy(), sampler.mel_cfg.sample_rate, subtype="PCM_16", format="WAV")
+        plot_spectrogram(spec[0].numpy(), stem.with_suffix(".png"), title=stem.name)
+        written += [stem.with_suffix(".wav"), stem.with_suffix(".png")]
+    return written
+
+
+def _exists(path: Path, stage: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found; run `dvc repro {stage}` first or pass the right path")
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())

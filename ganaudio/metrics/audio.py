@@ -1,0 +1,130 @@
+"""Sample-quality metrics for generated audio, following the WaveGAN paper's protocol.
+
+Inception score and FID use a digit classifier trained on real data (ganaudio.models.classifier:
+softmax outputs and penultimate features); NDB/k (Richardson & Weiss 2018) and nearest-neighbour
+distances work in whatever feature space the caller passes (classifier features or flattened
+spectrograms). All inputs are numpy arrays; nothing here knows about torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+from scipy.special import rel_entr
+from scipy.stats import norm
+
+
+def _array2d(x, name: str) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"metrics.audio: {name} has shape {x.shape}; pass a 2-D array (samples, dims)")
+    if not np.isfinite(x).all():
+        raise ValueError(f"metrics.audio: {name} holds NaN or inf; check the model outputs")
+    return x
+
+
+def inception_score(probs, splits: int = 10) -> tuple[float, float]:
+    """exp(E_x KL(p(y|x) || p(y))) per split of the samples; (mean, std) over splits.
+
+    High when each sample is confidently one class (quality) and the classes are used evenly
+    (diversity); it ranges from 1 to the number of classes.
+    """
+    probs = _array2d(probs, "probs")
+    if (probs < 0).any() or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("metrics.audio: probs rows must be probabilities summing to 1; "
+                         "pass softmax(logits), not logits")
+    if not 1 <= splits <= len(probs):
+        raise ValueError(f"metrics.audio: {splits} splits for {len(probs)} samples; use 1..{len(probs)}")
+    scores = []
+    for part in np.array_split(probs, splits):
+        marginal = part.mean(axis=0, keepdims=True)  # (1, C)
+        kl = rel_entr(part, marginal).sum(axis=1)  # (n,); 0 log 0 = 0
+        scores.append(np.exp(kl.mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def gaussian_stats(feats) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (D,) and covariance (D, D) of features, for caching the real set's side of FID."""
+    feats = _array2d(feats, "feats")
+    if len(feats) < 2:
+        raise ValueError("metrics.audio: FID needs at least 2 samples per set")
+    return feats.mean(axis=0), np.cov(feats, rowvar=False).reshape(feats.shape[1], feats.shape[1])
+
+
+def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
+    """|mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)): the Fréchet distance of two Gaussians.
+
+    As in the reference FID code: when the product is near-singular (fewer samples than
+    dimensions) sqrtm goes non-finite, so eps is added to both diagonals; tiny imaginary parts
+    from numerical error are dropped, large ones are an error.
+    """
+    mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
+    sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
+    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
+        raise ValueError(f"metrics.audio: feature sizes differ ({mu1.shape} vs {mu2.shape}); "
+                         "use the same feature extractor for both sets")
+    diff = mu1 - mu2
+    covmean = linalg.sqrtm(sigma1 @ sigma2)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(len(sigma1)) * eps
+        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError(f"metrics.audio: sqrtm has imaginary part {np.abs(covmean.imag).max():.3g}; "
+                             "use more samples than feature dimensions")
+        covmean = covmean.real
+    return float(max(0.0, diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)))
+
+
+def frechet_distance(feats_a, feats_b) -> float:
+    """FID-style distance between two feature sets (N, D) and (M, D), each fitted by a Gaussian."""
+    return frechet_distance_from_stats(*gaussian_stats(feats_a), *gaussian_stats(feats_b))
+
+
+def ndb_k(train_feats, eval_feats, k: int, seed: int = 0, alpha: float = 0.05) -> tuple[int, float]:
+    """Number of statistically different bins (Richardson & Weiss 2018): (NDB, NDB/k).
+
+    Bins are k-means cells of the training samples. For each bin, a two-proportion z-test
+    compares the share of training samples in it with the share of evaluated samples; a bin
+    whose shares differ at level alpha counts. A generator that drops modes or piles into a few
+    leaves many bins different; a held-out real set leaves about alpha * k by chance.
+    """
+    from sklearn.cluster import KMeans  # sklearn import is slow; only the eval stage pays it
+
+    train = _array2d(train_feats, "train_feats")
+    evaluated = _array2d(eval_feats, "eval_feats")
+    if train.shape[1] != evaluated.shape[1]:
+        raise ValueError(f"metrics.audio: feature sizes differ ({train.shape[1]} vs "
+                         f"{evaluated.shape[1]}); use the same features for both sets")
+    if not 2 <= k <= len(train):
+        raise ValueError(f"metrics.audio: ndb k={k} for {len(train)} training samples; use 2..{len(train)}")
+    kmeans = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(train)
+    p = np.bincount(kmeans.labels_, minlength=k) / len(train)  # (k,)
+    q = np.bincount(kmeans.predict(evaluated), minlength=k) / len(evaluated)
+    n1, n2 = len(train), len(evaluated)
+    pooled = (p * n1 + q * n2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (p - q) / se, 0.0)
+    different = int((np.abs(z) > norm.ppf(1 - alpha / 2)).sum())
+    return different, different / k
+
+
+def nn_distances(generated, train) -> dict[str, float]:
+    """Mean Euclidean distance from each generated sample to its nearest neighbour.
+
+    `d_self`: to the nearest *other* generated sample (low: the generator repeats itself).
+    `d_train`: to the nearest training sample (low relative to real-vs-train: memorisation).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    gen = _array2d(generated, "generated")
+    ref = _array2d(train, "train")
+    if gen.shape[1] != ref.shape[1]:
+        raise ValueError(f"metrics.audio: feature sizes differ ({gen.shape[1]} vs {ref.shape[1]})")
+    if len(gen) < 2:
+        raise ValueError("metrics.audio: nn_distances needs at least 2 generated samples")
+    # kneighbors() without X leaves each point out of its own query: the nearest *other* one.
+    d_self = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(gen).kneighbors()[0]
+    d_train = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(ref).kneighbors(gen)[0]
+    return {"d_self": float(d_self.mean()), "d_train": float(d_train.mean())}

@@ -1,0 +1,59 @@
+"""Small building blocks shared by both GANs."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+LEAK = 0.2  # LeakyReLU slope of the DCGAN/WaveGAN/SpecGAN critics
+
+
+def sn(module: nn.Module, on: bool) -> nn.Module:
+    """Spectral norm (Miyato et al. 2018) when `on`: the Lipschitz control of the hinge recipe."""
+    return _spectral_norm(module) if on else module
+
+
+def up_padding(kernel_size: int, stride: int) -> tuple[int, int]:
+    """(padding, output_padding) making a transposed conv upsample by exactly `stride`.
+
+    L_out = (L_in - 1)·s - 2p + k + op, and we want s·L_in, so 2p - op = k - s.
+    The matching strided conv with the same padding then maps s·L back to L exactly.
+    """
+    if kernel_size < stride:
+        raise ValueError(f"kernel_size {kernel_size} < stride {stride}: use a kernel at least as wide as the stride")
+    pad = (kernel_size - stride + 1) // 2
+    return pad, 2 * pad - (kernel_size - stride)
+
+
+def up1d(c_in: int, c_out: int, k: int, s: int) -> nn.ConvTranspose1d:
+    p, op = up_padding(k, s)
+    return nn.ConvTranspose1d(c_in, c_out, k, stride=s, padding=p, output_padding=op)
+
+
+def down1d(c_in: int, c_out: int, k: int, s: int, spectral: bool) -> nn.Module:
+    return sn(nn.Conv1d(c_in, c_out, k, stride=s, padding=up_padding(k, s)[0]), spectral)
+
+
+def up2d(c_in: int, c_out: int, k: int, s: int = 2) -> nn.ConvTranspose2d:
+    p, op = up_padding(k, s)
+    return nn.ConvTranspose2d(c_in, c_out, k, stride=s, padding=p, output_padding=op)
+
+
+def down2d(c_in: int, c_out: int, k: int, spectral: bool, s: int = 2) -> nn.Module:
+    return sn(nn.Conv2d(c_in, c_out, k, stride=s, padding=up_padding(k, s)[0]), spectral)
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The plain module under DistributedDataParallel (`.module`) and torch.compile (`._orig_mod`)."""
+    while True:
+        if hasattr(module, "_orig_mod"):
+            module = module._orig_mod
+        elif isinstance(module, nn.parallel.DistributedDataParallel):
+            module = module.module
+        else:
+            return module
+
+
+def sample_normal(n: int, dim: int, generator: torch.Generator | None, device) -> torch.Tensor:
+    return torch.randn(n, dim, generator=generator, device=device)

@@ -1,0 +1,100 @@
+"""Piano-roll and note-statistics PNGs, for people to look at generated and real notes side by side.
+
+Figures are built with `matplotlib.figure.Figure` (the Agg canvas), never pyplot, so plotting from
+a worker or a headless stage needs no display and leaks no global figure state.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Sequence, Union
+
+import numpy as np
+import pandas as pd
+import pretty_midi
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+from ganaudio.utils.io import atomic_path
+
+Notes = Union[np.ndarray, pretty_midi.PrettyMIDI]
+PITCH_CLASSES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+
+def note_spans(notes: Notes) -> np.ndarray:
+    """(L, 4) raw features or a PrettyMIDI -> (L, 4) rows of (start, end, pitch, velocity)."""
+    if isinstance(notes, pretty_midi.PrettyMIDI):
+        rows = [(n.start, n.end, n.pitch, n.velocity)
+                for inst in notes.instruments if not inst.is_drum for n in inst.notes]
+        return np.array(rows, np.float64).reshape(-1, 4)
+    x = np.asarray(notes, np.float64)
+    if x.ndim != 2 or x.shape[1] != 4:
+        raise ValueError(f"notes must be (L, 4) = (pitch, step, duration, velocity), got {x.shape}")
+    start = np.cumsum(np.maximum(x[:, 1], 0))
+    return np.stack([start, start + np.maximum(x[:, 2], 0), x[:, 0], x[:, 3]], 1)
+
+
+def draw_piano_roll(ax, notes: Notes, title: str = "") -> None:
+    spans = note_spans(notes)
+    if len(spans):
+        start, end, pitch, vel = spans.T
+        boxes = [[(s, p - 0.4), (e, p - 0.4), (e, p + 0.4), (s, p + 0.4)]
+                 for s, e, p in zip(start, end, pitch)]
+        coll = PolyCollection(boxes, array=vel, cmap="viridis", linewidths=0)
+        coll.set_clim(1, 127)
+        ax.add_collection(coll)
+        ax.set_xlim(0, max(end.max(), 1e-3))
+        ax.set_ylim(pitch.min() - 2, pitch.max() + 2)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("MIDI pitch")
+    ax.set_title(title, fontsize=9)
+
+
+def plot_piano_roll(notes: Notes, path: str | os.PathLike, title: str = "") -> None:
+    """One piano roll (colour = velocity) as a PNG."""
+    fig = Figure(figsize=(10, 4))
+    draw_piano_roll(fig.add_subplot(), notes, title)
+    _save(fig, path)
+
+
+def plot_piano_rolls(notes_list: Sequence[Notes], path: str | os.PathLike,
+                     titles: Sequence[str] | None = None) -> None:
+    """A grid of piano rolls, e.g. real vs generated windows or an interpolation path."""
+    n = len(notes_list)
+    if n == 0:
+        raise ValueError("plot_piano_rolls needs at least one set of notes")
+    titles = list(titles) if titles is not None else [""] * n
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(4.5 * cols, 2.8 * rows))
+    for i, (notes, title) in enumerate(zip(notes_list, titles + [""] * (n - len(titles)))):
+        draw_piano_roll(fig.add_subplot(rows, cols, i + 1), notes, title)
+    _save(fig, path)
+
+
+def plot_note_histograms(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Histograms of pitch, pitch class, step, duration and velocity of a note table."""
+    fig = Figure(figsize=(16, 3.2))
+    axes = fig.subplots(1, 5)
+    pitch = table["pitch"].to_numpy()
+    axes[0].hist(pitch, bins=np.arange(pitch.min(), pitch.max() + 2) - 0.5 if len(pitch) else 10)
+    axes[0].set_title("pitch")
+    axes[1].bar(PITCH_CLASSES, np.bincount(pitch.astype(int) % 12, minlength=12))
+    axes[1].set_title("pitch class")
+    for ax, col in zip(axes[2:4], ["step", "duration"]):
+        v = table[col].to_numpy()
+        ax.hist(np.log10(v + 1e-3), bins=50)
+        ax.set_title(f"log10({col} s + 1e-3)")
+    axes[4].hist(table["velocity"].to_numpy(), bins=np.arange(0, 129, 4))
+    axes[4].set_title("velocity")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig: Figure, path: str | os.PathLike) -> None:
+    FigureCanvasAgg(fig)
+    fmt = os.path.splitext(str(path))[1].lstrip(".") or "png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=100)

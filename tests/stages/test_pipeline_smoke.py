@@ -1,0 +1,96 @@
+"""The real pipeline through `dvc repro`, on tiny embedded data sets and the `debug` presets.
+
+One module-scoped workspace: a copy of the project in a temp git repo, so DVC, the stage
+scripts and MLflow run exactly as for a user, just smaller. About a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory, workspace_tools):
+    ws = workspace_tools.make(tmp_path_factory.mktemp("pipeline"))
+    result = workspace_tools.dvc(ws, "repro")
+    assert result.returncode == 0, f"dvc repro failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return ws
+
+
+def test_data_stages_write_the_documented_layout(ws):
+    maestro = ws / "data/raw/maestro/maestro-v3.0.0"
+    assert (maestro / "maestro-v3.0.0.csv").exists() and list(maestro.glob("*/*.midi"))
+    for split in ("train", "valid", "test"):
+        assert list((ws / "data/raw/sc09" / split).glob("*_nohash_*.wav")), split
+        assert (ws / f"data/processed/notes/windows_{split}.npz").exists()
+        assert (ws / f"data/processed/mels/{split}.pt").exists()
+    assert list((ws / "data/processed/notes/table").glob("split=*/*.parquet"))
+    notes = json.loads((ws / "reports/data/notes.json").read_text())
+    assert notes["failed"] == 0
+
+
+def test_pianogan_render_writes_valid_256_note_midi(ws):
+    import pretty_midi
+    import soundfile as sf
+
+    samples = ws / "reports/pianogan/samples"
+    midis = sorted(samples.glob("sample_*.mid"))
+    assert len(midis) == 2
+    for path in midis:
+        notes = pretty_midi.PrettyMIDI(str(path)).instruments[0].notes
+        assert len(notes) == 256
+        assert sf.info(str(path.with_suffix(".wav"))).frames > 0
+        assert path.with_suffix(".png").stat().st_size > 0
+    assert (samples / "pitch_only.mid").exists() and (samples / "interpolation.png").exists()
+
+
+def test_pianogan_metrics_have_the_documented_shape(ws):
+    metrics = json.loads((ws / "reports/pianogan/metrics.json").read_text())
+    assert set(metrics["distances"]["pitch_class_kl"]) == {"trained", "untrained", "reference"}
+    assert {"step_std", "duration_std"} <= set(metrics["spread"])
+    assert set(metrics["spread"]["step_std"]) == {"generated", "real"}
+
+
+def test_spectogan_render_and_eval(ws):
+    import soundfile as sf
+
+    samples = ws / "reports/spectogan/samples"
+    wavs = sorted(samples.glob("sample_*.wav"))
+    assert len(wavs) == 2
+    info = sf.info(str(wavs[0]))
+    assert (info.samplerate, info.channels) == (16000, 1)
+    assert (samples / "digits_real_vs_generated.png").exists()
+    metrics = json.loads((ws / "reports/spectogan/metrics.json").read_text())
+    assert set(metrics["inception_score"]) >= {"trained", "untrained", "real"}
+    assert set(metrics["fid"]["trained"] if isinstance(metrics["fid"]["trained"], dict) else metrics["fid"]) >= {
+        "trained", "untrained", "real"}
+    assert 0.0 <= metrics["classifier_test_accuracy"] <= 1.0
+
+
+def test_second_repro_does_nothing(ws, workspace_tools):
+    dvc = workspace_tools.dvc
+    status = dvc(ws, "status")
+    assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
+    again = dvc(ws, "repro")
+    assert again.returncode == 0 and "Running stage" not in again.stdout, again.stdout
+
+
+def test_every_stage_logged_a_tagged_mlflow_run(ws, workspace_tools):
+    from ganaudio.utils.tracking import import_mlflow
+
+    os.environ["MLFLOW_TRACKING_URI"] = workspace_tools.env(ws)["MLFLOW_TRACKING_URI"]
+    try:
+        mlflow = import_mlflow()
+        mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+        runs = mlflow.search_runs(experiment_names=["data", "pianogan", "spectogan"], output_format="list")
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_URI")
+    stages = {r.data.tags["ganaudio.stage"] for r in runs}
+    assert stages >= {"fetch_maestro", "fetch_sc09", "notes", "mels", "train_pianogan", "render_pianogan",
+                      "eval_pianogan", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan"}
+    assert all(len(r.data.tags["git.commit"]) == 40 for r in runs)
