@@ -69,7 +69,8 @@ def validate_maestro(root: str | os.PathLike, archive: str | os.PathLike | None 
     try:
         table = pd.read_csv(csv)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise DownloadError(f"{where}: cannot read the metadata CSV ({e}); delete the archive and fetch again") from None
+        raise DownloadError(
+            f"{where}: cannot read the metadata CSV ({e}); delete the archive and fetch again") from None
     missing_cols = [c for c in CSV_COLUMNS if c not in table.columns]
     if missing_cols:
         raise DownloadError(

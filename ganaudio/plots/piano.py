@@ -71,6 +71,7 @@ def plot_piano_rolls(notes_list: Sequence[Notes], path: str | os.PathLike,
     fig = Figure(figsize=(4.5 * cols, 2.8 * rows))
     for i, (notes, title) in enumerate(zip(notes_list, titles + [""] * (n - len(titles)))):
         draw_piano_roll(fig.add_subplot(rows, cols, i + 1), notes, title)
+    fig.tight_layout()
     _save(fig, path)
 
 

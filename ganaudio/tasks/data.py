@@ -24,7 +24,7 @@ def fetch_maestro(params: Params, out_dir: Path, cache_dir: Path) -> dict:
     else:
         from ganaudio.data.maestro import fetch_maestro as fetch
 
-        root = fetch(params.fetch_maestro, out_dir, cache_dir)
+        root = fetch(params.fetch_maestro, out_dir, cache_dir, progress=params.runtime.progress)
     index = pd.read_csv(Path(root) / "maestro-v3.0.0.csv")
     return {"source": params.data.source, "pieces": int(len(index)),
             "pieces_per_split": {str(k): int(v) for k, v in index["split"].value_counts().items()},
@@ -42,7 +42,7 @@ def fetch_sc09(params: Params, out_dir: Path, cache_dir: Path) -> dict:
     else:
         from ganaudio.data.sc09 import fetch_sc09 as fetch
 
-        counts = fetch(params.fetch_sc09, out_dir, cache_dir)
+        counts = fetch(params.fetch_sc09, out_dir, cache_dir, progress=params.runtime.progress)
     return {"source": params.data.source, "clips_per_split": {k: int(v) for k, v in counts.items()},
             "clips": int(sum(counts.values())), "seconds": round(time.perf_counter() - start, 2)}
 
