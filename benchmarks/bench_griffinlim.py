@@ -70,8 +70,8 @@ def main() -> None:
         t0 = time.perf_counter()
         ref = [librosa.feature.inverse.mel_to_audio(
                    m, sr=cfg.sample_rate, n_fft=cfg.n_fft, hop_length=cfg.hop_length, power=1.0,
-                   n_iter=args.n_iter, momentum=inv.momentum, length=n_samples(cfg),
-                   fmin=cfg.fmin, fmax=cfg.fmax, random_state=0)
+                   n_iter=args.n_iter, length=n_samples(cfg),  # momentum: its default 0.99
+                   fmin=cfg.fmin, fmax=cfg.fmax)
                for m in tqdm(mel_np, desc="librosa", leave=False)]
         t_ref = time.perf_counter() - t0
         ref = torch.tensor(np.stack(ref), dtype=torch.float32)

@@ -33,12 +33,19 @@ SOUNDFONT_PLACES = (
     "/usr/share/soundfonts/*.sf2",
     "/usr/share/sounds/sf2/*.sf2",
 )
+TICKS_PER_SECOND = 960  # resolution 480 at 120 bpm: ~1 ms
+MIN_TICKS = 1
 PEAK = 0.89  # about -1 dBFS: headroom after normalising
 
 
 def notes_to_midi(notes: np.ndarray, program: int = 0) -> pretty_midi.PrettyMIDI:
     """(L, 4) raw features -> one-instrument PrettyMIDI; onsets are cumsum(step), so the first
-    note starts at its own step."""
+    note starts at its own step.
+
+    MIDI cannot hold two overlapping notes of one pitch (the note-offs get paired wrongly), so a
+    note is cut where the same key is struck again, as on a piano; a key struck twice at the
+    same instant sounds once.
+    """
     notes = np.asarray(notes, np.float64)
     if notes.ndim != 2 or notes.shape[1] != 4:
         raise ValueError(f"notes must be (L, 4) = (pitch, step, duration, velocity), got {notes.shape}")
@@ -46,12 +53,24 @@ def notes_to_midi(notes: np.ndarray, program: int = 0) -> pretty_midi.PrettyMIDI
     end = start + np.maximum(notes[:, 2], 0.01)
     pitch = np.clip(np.round(notes[:, 0]), 0, 127).astype(int)
     velocity = np.clip(np.round(notes[:, 3]), 1, 127).astype(int)
-    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=120.0)  # 960 ticks/s: ~1 ms
+    end = np.minimum(end, next_onset_same_pitch(pitch, start))
+    keep = end - start >= MIN_TICKS / TICKS_PER_SECOND
+    pitch, velocity, start, end = pitch[keep], velocity[keep], start[keep], end[keep]
+    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=120.0)  # TICKS_PER_SECOND
     inst = pretty_midi.Instrument(program=program, name=pretty_midi.program_to_instrument_name(program))
     inst.notes = [pretty_midi.Note(int(v), int(p), float(s), float(e))
                   for p, v, s, e in zip(pitch, velocity, start, end)]
     pm.instruments.append(inst)
     return pm
+
+
+def next_onset_same_pitch(pitch: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """(L,) onset of the next note with the same pitch, inf where there is none."""
+    order = np.lexsort((start, pitch))
+    out = np.full(len(start), np.inf)
+    same = pitch[order][1:] == pitch[order][:-1]
+    out[order[:-1][same]] = start[order][1:][same]
+    return out
 
 
 def write_midi(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike) -> None:

@@ -218,15 +218,18 @@ def _bcast(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return v.to(device=x.device, dtype=x.dtype)[:, None]
 
 
-def _clip_std(s: SpecStats, clip_std: Optional[float]) -> float:
+def _clip_std(s: SpecStats, clip_std: float | MelsConfig | None) -> float:
+    if isinstance(clip_std, MelsConfig):
+        return float(clip_std.clip_std)
     return float(clip_std if clip_std is not None else s.config.get("clip_std", 3.0))
 
 
 def normalise(log_mag: torch.Tensor, stats: SpecStats | dict,
-              clip_std: Optional[float] = None) -> torch.Tensor:
+              clip_std: float | MelsConfig | None = None) -> torch.Tensor:
     """(..., n_bins, T) log magnitude -> [-1, 1]: standardise per bin, clip at clip_std, scale.
 
-    clip_std defaults to the value the stats were fitted with (stats.config["clip_std"]).
+    clip_std: a number, a MelsConfig (its clip_std), or None for the value the stats were fitted
+    with (stats.config["clip_std"]).
     """
     s = _as_stats(stats)
     clip_std = _clip_std(s, clip_std)
@@ -235,7 +238,7 @@ def normalise(log_mag: torch.Tensor, stats: SpecStats | dict,
 
 
 def denormalise(x: torch.Tensor, stats: SpecStats | dict,
-                clip_std: Optional[float] = None) -> torch.Tensor:
+                clip_std: float | MelsConfig | None = None) -> torch.Tensor:
     """The inverse of `normalise` (exact inside the clip range)."""
     s = _as_stats(stats)
     clip_std = _clip_std(s, clip_std)
@@ -262,6 +265,10 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     sc09_root, out_dir = Path(sc09_root), Path(out_dir)
     t0 = time.perf_counter()
     transform = SpectrogramTransform(cfg)
+    for split in SPLITS:  # fail before any slow work
+        if not (sc09_root / split).is_dir():
+            raise FileNotFoundError(f"{sc09_root / split}: split folder missing; "
+                                    "run the fetch_sc09 stage first")
     with torch.inference_mode():
         logs: dict[str, torch.Tensor] = {}
         meta: dict[str, dict[str, Any]] = {}

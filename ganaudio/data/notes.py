@@ -22,9 +22,10 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 from tqdm.auto import tqdm
 
+from ganaudio.audio.midi import next_onset_same_pitch
 from ganaudio.config import NotesConfig
 from ganaudio.data.windows import NoteStats, make_windows
-from ganaudio.utils.io import atomic_path, write_json
+from ganaudio.utils.io import atomic_path
 
 NOTE_COLUMNS = ["pitch", "velocity", "start", "end", "step", "duration"]
 TABLE_COLUMNS = ["piece_id", "split", "composer", *NOTE_COLUMNS]
@@ -109,11 +110,7 @@ def sustained_ends(pitch: np.ndarray, start: np.ndarray, end: np.ndarray, pedal:
     held = (k >= 0) & (end < pedal[np.maximum(k, 0), 1])
     extended = np.where(held, pedal[np.maximum(k, 0), 1], end)
 
-    order = np.lexsort((start, pitch))  # group by pitch, then time
-    next_start = np.full(len(start), np.inf)
-    same = pitch[order][1:] == pitch[order][:-1]
-    next_start[order[:-1][same]] = start[order][1:][same]
-    return np.maximum(end, np.minimum(extended, next_start))
+    return np.maximum(end, np.minimum(extended, next_onset_same_pitch(pitch, start)))
 
 
 # ---------------------------------------------------------------- the notes stage
@@ -128,13 +125,12 @@ def find_maestro_csv(maestro_root: Path) -> Path:
 
 
 def _parse_one(job: tuple[int, str, str]):
-    """Worker: (index, path, sustain) -> (index, arrays or None, error or None)."""
+    """Worker: (index, path, sustain) -> (index, arrays or None, error message or None)."""
     i, path, sustain = job
     try:
         return i, _read_notes(Path(path), sustain), None
-    except (CorruptMidiError, OSError) as e:
-        return i, None, str(e) if isinstance(e, CorruptMidiError) else \
-            f"{path}: cannot read ({e.strerror or e}); re-download it or remove it from the CSV"
+    except CorruptMidiError as e:  # a missing file lands here too (pretty_midi's OSError)
+        return i, None, str(e)
 
 
 def extract_notes(maestro_root: Path, out_dir: Path, cfg: NotesConfig, workers: int = 2) -> dict:

@@ -69,7 +69,7 @@ def _polyphony(onset: np.ndarray, end: np.ndarray) -> np.ndarray:
     starts = np.sort(onset, axis=1) + offset  # (N, L)
     ends = np.sort(end, axis=1) + offset
     query = onset + offset
-    started = np.searchsorted(starts.ravel(), query.ravel(), side="left")
+    started = np.searchsorted(starts.ravel(), query.ravel(), side="right")
     ended = np.searchsorted(ends.ravel(), query.ravel(), side="right")
     return (started - ended).reshape(n, length).mean(axis=1)
 

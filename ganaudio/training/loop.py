@@ -70,7 +70,7 @@ class SeededBatches(Sampler):
 def train_gan(kind: str, generator: nn.Module, critic: nn.Module, dataset: Dataset, cfg: TrainConfig,
               run_dir: str | Path, *, runtime: RuntimeConfig = RuntimeConfig(), tracker: Optional[Tracker] = None,
               model_config: dict, data_shape: tuple, conditional: bool = False) -> dict:
-    """Train (or resume) a GAN into `run_dir`; returns a summary (steps, seconds, steps_per_s, final).
+    """Train (or resume) a GAN into `run_dir`; returns a summary (steps, seconds, steps_per_s, final, rank).
 
     Writes checkpoints/initial.pt (step 0), checkpoints/latest.pt, generator.pt, metrics.csv
     and loss_curve.png. Under torchrun, only rank 0 writes.
@@ -218,7 +218,7 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
             tracker.log_artifact(run_dir / "loss_curve.png")
     distributed.barrier(d)
     done = state.step - start_step
-    return {"steps": state.step, "steps_run": done, "resumed_from": resumed, "seconds": seconds,
+    return {"steps": state.step, "steps_run": done, "rank": d.rank, "resumed_from": resumed, "seconds": seconds,
             "steps_per_s": done / seconds if seconds > 0 else 0.0,
             "final": {k: v for k, v in last_row.items() if k != "step"},
             "checkpoint": str(latest), "generator": str(run_dir / "generator.pt")}

@@ -62,6 +62,11 @@ def test_spec_augment_keeps_shape_masks_and_is_seeded():
     rows = masked.all(dim=3).sum().item()  # whole frequency rows masked, over the batch
     cols = masked.all(dim=2).sum().item()
     assert 0 < rows <= 16 * 8 and 0 < cols <= 16 * 8
+    # without masks: each example is its input rolled in time by at most max_shift frames
+    r = spec_augment(x, torch.Generator().manual_seed(3), max_shift=3, max_freq_mask=0, max_time_mask=0)
+    shifts = [next(s for s in range(-3, 4) if torch.equal(torch.roll(x[i], s, dims=-1), r[i]))
+              for i in range(len(x))]
+    assert len(set(shifts)) > 1
 
 
 def test_training_learns_the_bands_and_checkpoint_round_trips(tmp_path):
@@ -109,6 +114,15 @@ def test_early_stopping_stops_on_a_plateau(tmp_path):
                               progress=False)
     assert result["valid_accuracy"] == 1.0
     assert result["epochs"] < 30
+    # the checkpoint holds the best epoch's weights, not the last: a run that ends exactly at
+    # the best epoch (same seed, so the same batches) must have written the same tensors
+    best = torch.load(tmp_path / "c.pt")
+    assert best["epoch"] < result["epochs"]
+    train_classifier(*data, small_cfg(epochs=best["epoch"], patience=99), tmp_path / "d.pt",
+                     progress=False)
+    short = torch.load(tmp_path / "d.pt")
+    for k, v in best["state_dict"].items():
+        assert torch.equal(v, short["state_dict"][k]), k
 
 
 def test_bad_inputs_are_refused(tmp_path):

@@ -108,6 +108,14 @@ class ESpeak:
         lib.espeak_Synchronize.restype = ctypes.c_int
         lib.espeak_ListVoices.argtypes = [ctypes.POINTER(_Voice)]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        # Breathy variants (f2, f3, …) draw breath noise from eSpeak's own RNG (espeak_rand);
+        # eSpeak NG before 1.51 used libc's rand(), so seed that there instead.
+        seed_fn = getattr(lib, "espeak_ng_SetRandSeed", None)
+        if seed_fn is None:
+            seed_fn = ctypes.CDLL(None).srand
+        seed_fn.argtypes = [ctypes.c_long]
+        seed_fn.restype = None
+        self._seed_rng = seed_fn
 
     def _collect(self, wav, numsamples, events) -> int:
         if wav and numsamples > 0:
@@ -115,11 +123,14 @@ class ESpeak:
         return 0
 
     def synthesize(self, text: str, voice: str = "en-us", pitch: int = 50, rate: int = 175,
-                   range_: int = 50, variant: Optional[str] = None) -> np.ndarray:
+                   range_: int = 50, variant: Optional[str] = None, seed: int = 0) -> np.ndarray:
         """Speak `text`; returns int16 samples (T,) at `self.sample_rate`.
 
         pitch and range_ are eSpeak's 0..100 scales (the variant file scales them again),
-        rate is words per minute (80..450).
+        rate is words per minute (80..450), seed fixes the breath noise of breathy variants.
+        Not a pure function: eSpeak carries pitch-flutter phase and a few counters from one
+        call to the next, so the same request can give slightly different samples later in
+        the same process (see speech.py for how the data set stays deterministic).
         """
         name = f"{voice}+{variant}" if variant else voice
         with self._lock:
@@ -131,6 +142,7 @@ class ESpeak:
             data = text.encode("utf-8") + b"\0"
             buf = ctypes.create_string_buffer(data, len(data))
             self._chunks = []
+            self._seed_rng(seed & 0x7FFFFFFF)
             err = self.lib.espeak_Synth(buf, len(data), 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)
             if err == EE_OK:
                 err = self.lib.espeak_Synchronize()

@@ -10,7 +10,6 @@ column means something. Same seed -> byte-identical files.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 

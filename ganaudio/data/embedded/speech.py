@@ -5,10 +5,13 @@ look-alike from a seed in well under two minutes, so the whole SpectoGAN pipelin
 A "speaker" is one eSpeak voice setting (English voice, variant, base pitch, pitch range, rate);
 each says several digits, some twice, and speakers never cross splits, as in SC09.
 
-Why each shard runs in a fresh process: eSpeak NG keeps synthesis state between calls (pitch
-flutter phase, glottal cycle counter, AGC), so the same request gives different samples
-depending on what the process said before. A fresh process per fixed shard of speakers makes
-the bytes a function of the seed alone, whatever the number of workers.
+Two things make eSpeak NG output depend on more than the request, and both are handled here:
+- it seeds its own RNG (breath noise of breathy variants) from the clock: every clip passes
+  its own seed to `ESpeak.synthesize`;
+- it keeps synthesis state between calls (pitch-flutter phase, glottal cycle counter, AGC),
+  so the same request sounds slightly different depending on what the process said before:
+  every fixed shard of speakers runs in a fresh process.
+So the bytes are a function of the seed alone, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-import pandas as pd
 import soundfile as sf
 import soxr
 from tqdm.auto import tqdm
@@ -36,7 +38,7 @@ SPLITS = ("train", "valid", "test")
 SPLIT_SHARES = (0.8, 0.1)  # train, valid; test gets the rest
 SAMPLE_RATE = 16000
 CLIP_SAMPLES = SAMPLE_RATE  # exactly 1 s, as in SC09
-SHARD_CLIPS = 200  # clips per worker process; fixed so the output never depends on `workers`
+SHARD_CLIPS = 320  # clips per worker process; fixed so the output never depends on `workers`
 MIN_CLIPS = 30
 
 # Variants that do not sound like a person (robots, whispers, effects) or whose name has a space.
@@ -87,6 +89,8 @@ def build_mini_sc09(out_dir: Path, cfg: EmbeddedSC09Config, workers: int = 2,
                 tqdm(total=cfg.clips, desc="mini-SC09", unit="clip", disable=not progress) as bar:
             for n in pool.imap_unordered(_build_shard, jobs):
                 bar.update(n)
+        import pandas as pd  # here, not at the top: each spawned worker re-imports this module
+
         table = pd.DataFrame([{k: v for k, v in asdict(s).items() if k != "digits"} | {"clips": len(s.digits)}
                               for s in speakers])
         table.to_csv(tmp / "speakers.csv", index=False)
@@ -109,9 +113,9 @@ def plan_speakers(clips: int, seed: int, voices: list[str], variants: list[str])
     """
     rng = np.random.default_rng([seed, 0x5C09])
     stream = np.concatenate([rng.permutation(10) for _ in range(clips // 10 + 1)])[:clips]
-    sizes = []
+    sizes, most = [], min(15, clips // 3)  # at least three speakers, one per split
     while sum(sizes) < clips:
-        sizes.append(int(rng.integers(3, 16)))
+        sizes.append(int(rng.integers(3, most + 1)))
     sizes[-1] -= sum(sizes) - clips
     if sizes[-1] < 1:
         sizes.pop()
@@ -189,7 +193,8 @@ def make_clip(espeak: ESpeak, word: str, s: Speaker, rng: np.random.Generator,
     raw = espeak.synthesize(word, voice=s.voice, variant=s.variant or None,
                             pitch=int(np.clip(s.pitch + rng.integers(-4, 5), 0, 100)),
                             rate=int(s.rate + rng.integers(-10, 11)),
-                            range_=int(np.clip(s.range + rng.integers(-5, 6), 0, 100)))
+                            range_=int(np.clip(s.range + rng.integers(-5, 6), 0, 100)),
+                            seed=int(rng.integers(2**31)))
     y = soxr.resample(raw.astype(np.float32) / 32768.0, espeak.sample_rate, SAMPLE_RATE)  # (T,)
     y = trim_silence(y)
     if len(y) > CLIP_SAMPLES:  # rare: a slow voice saying "seven"
