@@ -224,3 +224,25 @@ def test_extract_mels_fails_on_missing_split_and_bad_names(tmp_path):
     with pytest.raises(ValueError, match="hello.wav"):
         M.extract_mels(tmp_path, tmp_path / "out", cfg)
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- plots of the features
+
+def test_spectrogram_plots_write_pngs(tmp_path):
+    from matplotlib.image import imread
+
+    from ganaudio.plots.spectrogram import plot_digit_grid, plot_spectrogram, plot_spectrogram_grid
+
+    x = torch.rand(12, 1, 64, 64) * 2 - 1
+    plot_spectrogram(x[0, 0], tmp_path / "one.png", title="one")
+    plot_spectrogram_grid(x, tmp_path / "grid.png", titles=[str(i) for i in range(12)], ncols=5)
+    plot_digit_grid(x, torch.arange(12) % 10, x[:5], torch.tensor([1, 1, 3, 3, 3]),
+                    tmp_path / "digits.png", per_digit=2)
+    for name in ("one", "grid", "digits"):
+        img = imread(tmp_path / f"{name}.png")
+        assert img.shape[0] > 100 and img.std() > 0.05  # drawn, not blank
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digits.png", "grid.png", "one.png"]
+    with pytest.raises(ValueError, match="titles"):
+        plot_spectrogram_grid(x, tmp_path / "bad.png", titles=["a"])
+    with pytest.raises(ValueError, match="labels"):
+        plot_digit_grid(x, torch.arange(3), x, torch.arange(12), tmp_path / "bad.png")
