@@ -24,8 +24,9 @@ def test_table_shows_differing_params_headline_metrics_and_the_champion(mlflow_s
     client = mlflow_store.client
     exp = mlflow_store.experiment("spectogan")
     ids = {}
-    for name, lr, fid in [("run-a", "0.0001", 31.5), ("run-b", "0.0002", 22.25), ("run-c", "0.0004", 40.0)]:
-        run = client.create_run(exp, run_name=name, tags={"ganaudio.stage": "train_spectogan"})
+    for i, (name, lr, fid) in enumerate([("run-a", "0.0001", 31.5), ("run-b", "0.0002", 22.25), ("run-c", "0.0004", 40.0)]):
+        run = client.create_run(exp, run_name=name, start_time=1_700_000_000_000 + 60_000 * i,
+                                tags={"ganaudio.stage": "train_spectogan"})
         client.log_param(run.info.run_id, "spectogan.train.lr_g", lr)
         client.log_param(run.info.run_id, "spectogan.train.batch_size", "64")
         client.log_metric(run.info.run_id, "fid", fid)
@@ -37,6 +38,7 @@ def test_table_shows_differing_params_headline_metrics_and_the_champion(mlflow_s
     client.set_registered_model_alias("ganaudio-spectogan", "champion", v)
 
     text = render(mlflow_store.uri, "spectogan")
+    print(text)
     assert "spectogan.train.lr_g" in text and "batch_size" not in text  # same in every run: hidden
     assert "fid" in text and "critic_loss" not in text                  # headline metrics only
     assert "0.0002" in row(text, "run-b") and "22.25" in row(text, "run-b")
