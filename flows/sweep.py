@@ -80,8 +80,8 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
     from rich.table import Table
 
     table = Table(title="dvc exp show (this sweep)")
-    for col in header:
-        table.add_column(col, overflow="fold")
+    for i, col in enumerate(header):
+        table.add_column(col, overflow="fold", no_wrap=i == 0)
     for row in rows:
         table.add_row(*row)
     Console().print(table)

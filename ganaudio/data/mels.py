@@ -100,7 +100,7 @@ def load_clip(path: str | os.PathLike, cfg: MelsConfig) -> tuple[np.ndarray, set
 
 
 def load_clips(paths: list[Path], cfg: MelsConfig, workers: int = 2, desc: str = "load",
-               chunk: int = 64) -> tuple[np.ndarray, Counter]:
+               chunk: int = 64, bar: Optional[tqdm] = None) -> tuple[np.ndarray, Counter]:
     """Load many clips in threads; (N, S) float32 and the count of each fix.
 
     libsndfile and soxr release the GIL, so threads overlap the I/O. Each task loads `chunk`
@@ -116,12 +116,17 @@ def load_clips(paths: list[Path], cfg: MelsConfig, workers: int = 2, desc: str =
             fixes.append(f)
         return start, fixes
 
-    with ThreadPoolExecutor(max(1, workers)) as pool, \
-            tqdm(total=len(paths), desc=desc, leave=False, unit="clip") as bar:
-        for _, fixes in pool.map(load_range, range(0, len(paths), chunk)):
-            for f in fixes:
-                counts.update(f)
-            bar.update(len(fixes))
+    own_bar = bar is None
+    bar = bar if bar is not None else tqdm(total=len(paths), desc=desc, leave=False, unit="clip")
+    try:
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            for _, fixes in pool.map(load_range, range(0, len(paths), chunk)):
+                for f in fixes:
+                    counts.update(f)
+                bar.update(len(fixes))
+    finally:
+        if own_bar:
+            bar.close()
     return out, counts
 
 
@@ -247,12 +252,22 @@ def denormalise(x: torch.Tensor, stats: SpecStats | dict,
 
 # ---------------------------------------------------------------- extraction
 
-def _log_mags(audio: np.ndarray, transform: SpectrogramTransform, batch_size: int) -> torch.Tensor:
-    out = [transform.log_magnitude(torch.from_numpy(audio[i: i + batch_size]))
-           for i in range(0, len(audio), batch_size)]
+def _log_mags(paths: list[Path], transform: SpectrogramTransform, workers: int,
+              desc: str) -> tuple[torch.Tensor, Counter]:
+    """Load and transform in slices of 8 batches, so a split never sits in memory as audio."""
+    cfg = transform.cfg
+    step = 8 * cfg.batch_size
+    out: list[torch.Tensor] = []
+    counts: Counter = Counter({k: 0 for k in FIXES})
+    with tqdm(total=len(paths), desc=desc, unit="clip") as bar:
+        for start in range(0, len(paths), step):
+            audio, c = load_clips(paths[start: start + step], cfg, workers, bar=bar)  # (n, S)
+            counts.update(c)
+            out += [transform.log_magnitude(torch.from_numpy(audio[i: i + cfg.batch_size]))
+                    for i in range(0, len(audio), cfg.batch_size)]
     if not out:
-        return torch.zeros(0, n_bins(transform.cfg), transform.cfg.n_frames)
-    return torch.cat(out)  # (N, n_bins, n_frames)
+        return torch.zeros(0, n_bins(cfg), cfg.n_frames), counts
+    return torch.cat(out), counts  # (N, n_bins, n_frames)
 
 
 def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: MelsConfig,
@@ -275,14 +290,11 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
         fixes: dict[str, dict[str, int]] = {}
         for split in SPLITS:
             folder = sc09_root / split
-            if not folder.is_dir():
-                raise FileNotFoundError(f"{folder}: split folder missing; run the fetch_sc09 stage first")
             files = sorted(folder.glob("*.wav"))
             if split == "train" and not files:
                 raise ValueError(f"{folder}: no .wav files; the train split is needed for the stats")
             parsed = [parse_sc09_name(f) for f in files]  # fail on a bad name before the slow part
-            audio, counts = load_clips(files, cfg, workers, desc=f"mels {split}")
-            logs[split] = _log_mags(audio, transform, cfg.batch_size)
+            logs[split], counts = _log_mags(files, transform, workers, desc=f"mels {split}")
             meta[split] = {"labels": torch.tensor([d for d, _ in parsed], dtype=torch.int64),
                            "speakers": [s for _, s in parsed],
                            "files": [f.name for f in files]}

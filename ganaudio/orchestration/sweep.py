@@ -50,7 +50,10 @@ def _numbers(tree: Any) -> dict[str, float]:
 
 
 def experiments(exp_show: list[dict], names: Iterable[str]) -> dict[str, dict]:
-    """From `dvc exp show --json`: name -> {'params': {...}, 'metrics': {...}} (flattened) for `names`."""
+    """From `dvc exp show --json`: name -> {'params': {...}, 'metrics': {...}} (flattened) for `names`.
+
+    Metric keys read `<file without reports/ and .json>:<key>`, e.g. `spectogan/metrics:fid.trained`.
+    """
     wanted, found = set(names), {}
     for baseline in exp_show:
         for exp in baseline.get("experiments") or []:
@@ -61,7 +64,8 @@ def experiments(exp_show: list[dict], names: Iterable[str]) -> dict[str, dict]:
                 params = {k: v for f in (data.get("params") or {}).values() for k, v in flatten(f.get("data") or {}).items()}
                 metrics = {}
                 for path, body in (data.get("metrics") or {}).items():
-                    metrics.update({f"{path}:{k}": v for k, v in _numbers(body.get("data") or {}).items()})
+                    label = path.removeprefix("reports/").removesuffix(".json")  # a narrower column
+                    metrics.update({f"{label}:{k}": v for k, v in _numbers(body.get("data") or {}).items()})
                 found[rev["name"]] = {"params": params, "metrics": metrics}
     return found
 

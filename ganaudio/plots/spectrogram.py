@@ -112,8 +112,10 @@ def plot_digit_grid(real, real_labels, fake, fake_labels, path: str | os.PathLik
             for j in range(per_digit):
                 ax = axes[digit, half * per_digit + j]
                 if j < len(items):
-                    _draw(ax, items[j], kind if digit == 0 else "")
+                    _draw(ax, items[j])
                 else:
                     _blank(ax)
+                if digit == 0:  # column headers, even over an empty slot
+                    ax.set_title(kind, fontsize=9)
         axes[digit, 0].set_ylabel(str(digit), rotation=0, fontsize=12, labelpad=12, va="center")
     _save(fig, path)

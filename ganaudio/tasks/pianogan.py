@@ -28,7 +28,8 @@ def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir:
     generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape)
     summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
                         model_config=to_dict(cfg.model), data_shape=dataset.data_shape)
-    log_generator(tracker, out_dir, KIND)
+    if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
+        log_generator(tracker, out_dir, KIND)
     return summary
 
 

@@ -28,7 +28,8 @@ def train(cfg: SpectoGANConfig, runtime: RuntimeConfig, mels_dir: Path, out_dir:
     summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
                         model_config=to_dict(cfg.model), data_shape=dataset.data_shape,
                         conditional=cfg.model.conditional)
-    log_generator(tracker, out_dir, KIND)
+    if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
+        log_generator(tracker, out_dir, KIND)
     return summary
 
 
@@ -97,7 +98,7 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
            tracker: Tracker = Tracker()) -> dict:
     import soundfile as sf
 
-    from ganaudio.models.classifier import load_classifier
+    from ganaudio.training.classifier import load_classifier
     from ganaudio.plots.spectrogram import plot_digit_grid, plot_spectrogram, plot_spectrogram_grid
     from ganaudio.utils.io import atomic_path
 
@@ -139,7 +140,7 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
              classifier_metrics: dict | None = None, tracker: Tracker = Tracker(), progress: bool = True) -> dict:
     """IS, FID, NDB/k and nearest-neighbour distances for trained, untrained and real clips."""
     from ganaudio.metrics.audio import frechet_distance, inception_score, ndb_k, nn_distances
-    from ganaudio.models.classifier import load_classifier
+    from ganaudio.training.classifier import load_classifier
 
     ec = cfg.eval
     classifier = load_classifier(classifier_path)

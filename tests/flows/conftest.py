@@ -7,7 +7,14 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
+import sys
+
 import pytest
+
+# `flows` is a top-level folder, not part of the installed package (run as `python -m flows.x` from the root).
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,6 @@ def test_table_shows_differing_params_headline_metrics_and_the_champion(mlflow_s
     client.set_registered_model_alias("ganaudio-spectogan", "champion", v)
 
     text = render(mlflow_store.uri, "spectogan")
-    print(text)
     assert "spectogan.train.lr_g" in text and "batch_size" not in text  # same in every run: hidden
     assert "fid" in text and "critic_loss" not in text                  # headline metrics only
     assert "0.0002" in row(text, "run-b") and "22.25" in row(text, "run-b")
