@@ -252,7 +252,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"n_fft": 1024, "hop_length": 128, "n_mels": 128, "n_frames": 128},
     },
     "pianogan": {
-        "cpu": {"model": {"d": 32}, "train": {**_CPU_TRAIN, "steps": 3000, "checkpoint_every": 250}},
+        "cpu": {"model": {"d": 32}, "train": {**_CPU_TRAIN, "steps": 2000, "checkpoint_every": 250}},
         "paper": {"model": {"d": 64}, "train": {"steps": 100000, "checkpoint_every": 1000},
                   "eval": {"n_samples": 2048}},
         "debug": {"model": {"d": 4}, "train": _DEBUG_TRAIN,

@@ -73,14 +73,16 @@ def print_runs(experiment: str, limit: int = 10, tracking_uri: Optional[str] = N
     champions = champion_runs(client)
 
     table = Table(title=f"{experiment}: {len(runs)} most recent runs ({uri})")
-    for col in ["run", "stage", "started", "status", *params, *metrics, "champion"]:
-        table.add_column(col, overflow="fold")
+    for i, col in enumerate(["run", "name / stage", "started", "status", *params, *metrics, "champion"]):
+        table.add_column(col, overflow="fold", no_wrap=i < 4)
     for r in runs:
         tags = r.data.tags
         started = dt.datetime.fromtimestamp(r.info.start_time / 1000).strftime("%Y-%m-%d %H:%M") if r.info.start_time else ""
+        name = tags.get("mlflow.runName", "")
+        stage = tags.get("ganaudio.stage") or tags.get("ganaudio.flow") or ""
         table.add_row(
-            tags.get("mlflow.runName", r.info.run_id[:8]),
-            tags.get("ganaudio.stage") or tags.get("ganaudio.flow") or "",
+            r.info.run_id[:8],
+            name if stage in ("", name) else f"{name} ({stage})",
             started,
             r.info.status,
             *(r.data.params.get(k, MISSING) for k in params),

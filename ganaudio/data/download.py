@@ -23,13 +23,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional, Union
 
 from tqdm import tqdm
+
+from ganaudio.utils.io import replace_dir
 
 log = logging.getLogger(__name__)
 
@@ -257,16 +258,6 @@ def extract(archive: str | os.PathLike, dest_dir: str | os.PathLike,
         raise
     return dest_dir
 
-
-def replace_dir(src: Path, dst: Path) -> None:
-    """Rename folder `src` to `dst`, moving an existing `dst` aside first and deleting it after."""
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:8]}")
-        os.rename(dst, old)
-        os.rename(src, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(src, dst)
 
 
 def _target(archive: Path, name: str, members: Optional[MemberMap]) -> Optional[PurePosixPath]:

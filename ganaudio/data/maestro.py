@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from ganaudio.config import FetchMaestroConfig
-from ganaudio.data.download import DownloadError, extract, obtain, replace_dir
+from ganaudio.data.download import DownloadError, extract, obtain
+from ganaudio.utils.io import replace_dir
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,6 @@ import dataclasses
 import logging
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ganaudio.config import MelsConfig
+from ganaudio.utils.io import atomic_dir
 
 log = logging.getLogger(__name__)
 
@@ -302,17 +301,11 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
             log.info("mels %s: %d clips, fixes %s", split, len(files), dict(counts))
 
         stats = fit_stats(logs["train"], cfg)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-        try:
+        with atomic_dir(out_dir) as tmp:
             for split in SPLITS:
                 x = normalise(logs[split], stats, cfg.clip_std)[:, None].contiguous()  # (N, 1, F, T)
                 torch.save({"x": x.float(), **meta[split]}, tmp / f"{split}.pt")
             torch.save(stats.to_dict(), tmp / "stats.pt")
-            _replace_dir(tmp, out_dir)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
 
     summary = {"clips": {s: len(meta[s]["files"]) for s in SPLITS},
                "fixes": {k: sum(f[k] for f in fixes.values()) for k in FIXES},
@@ -322,13 +315,3 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     log.info("mels: %s", summary)
     return summary
 
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Rename `src` over `dst`; an existing `dst` is moved aside first and deleted after."""
-    old: Optional[Path] = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old.{os.getpid()}")
-        os.replace(dst, old)
-    os.replace(src, dst)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -7,9 +7,6 @@ pedal comes up, or until the same key is struck again (the Onsets-and-Frames con
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -25,7 +22,7 @@ from tqdm.auto import tqdm
 from ganaudio.audio.midi import next_onset_same_pitch
 from ganaudio.config import NotesConfig
 from ganaudio.data.windows import NoteStats, make_windows
-from ganaudio.utils.io import atomic_path
+from ganaudio.utils.io import atomic_dir, atomic_path
 
 NOTE_COLUMNS = ["pitch", "velocity", "start", "end", "step", "duration"]
 TABLE_COLUMNS = ["piece_id", "split", "composer", *NOTE_COLUMNS]
@@ -159,14 +156,8 @@ def extract_notes(maestro_root: Path, out_dir: Path, cfg: NotesConfig, workers: 
             f"{cfg.max_failed_share}); first: {failed[0]}")
 
     table = assemble_table(meta, results)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the output should not be
-    try:
+    with atomic_dir(out_dir) as tmp:
         summary = write_outputs(table, tmp, cfg)
-        _replace_dir(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     summary.update(files=len(jobs), failed=len(failed), failed_files=failed,
                    seconds=round(time.perf_counter() - t0, 3))
     return summary
@@ -231,13 +222,3 @@ def write_outputs(table: pd.DataFrame, out: Path, cfg: NotesConfig) -> dict:
     return {"notes": notes, "windows": windows,
             "pieces": {s: int(table.loc[table["split"] == s, "piece_id"].nunique()) for s in SPLITS}}
 
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap `new` in for `target`; the old one is moved aside first, then deleted."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

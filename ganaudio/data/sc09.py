@@ -17,7 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import Optional
 
 from ganaudio.config import FetchSC09Config
-from ganaudio.data.download import DownloadError, extract, obtain, replace_dir
+from ganaudio.data.download import DownloadError, extract, obtain
+from ganaudio.utils.io import replace_dir
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,11 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-import sys
-
 import pytest
 
-# `flows` is a top-level folder, not part of the installed package (run as `python -m flows.x` from the root).
+# `flows` is a top-level folder, not part of the installed package; pyproject's pytest
+# `pythonpath = ["."]` makes it importable here.
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(scope="session")

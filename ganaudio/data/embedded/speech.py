@@ -19,11 +19,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
-import shutil
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import soundfile as sf
@@ -32,6 +29,7 @@ from tqdm.auto import tqdm
 
 from ganaudio.config import EmbeddedSC09Config
 from ganaudio.data.embedded.espeak import ESpeak
+from ganaudio.utils.io import atomic_dir
 
 DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 SPLITS = ("train", "valid", "test")
@@ -77,9 +75,7 @@ def build_mini_sc09(out_dir: Path, cfg: EmbeddedSC09Config, workers: int = 2,
     variants = [v for v in espeak.list_variants() if v not in EXCLUDED_VARIANTS]
     speakers = plan_speakers(cfg.clips, cfg.seed, voices, variants)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
+    with atomic_dir(out_dir) as tmp:
         for split in SPLITS:
             (tmp / split).mkdir(parents=True)
         jobs = [(str(tmp), shard, cfg.seed, cfg.noise_db) for shard in _shards(speakers)]
@@ -94,10 +90,6 @@ def build_mini_sc09(out_dir: Path, cfg: EmbeddedSC09Config, workers: int = 2,
         table = pd.DataFrame([{k: v for k, v in asdict(s).items() if k != "digits"} | {"clips": len(s.digits)}
                               for s in speakers])
         table.to_csv(tmp / "speakers.csv", index=False)
-        _replace_dir(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     counts = {split: 0 for split in SPLITS}
     for s in speakers:
         counts[s.split] += len(s.digits)
@@ -246,13 +238,3 @@ def _fade(y: np.ndarray, n: int) -> np.ndarray:
     y[-n:] *= ramp[::-1]
     return y
 
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Rename `src` onto `dst`; an existing `dst` is moved aside first and removed after."""
-    old: Optional[Path] = None
-    if dst.exists():
-        old = dst.parent / f".{dst.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(dst, old)
-    os.replace(src, dst)
-    if old is not None:
-        shutil.rmtree(old)
