@@ -124,6 +124,9 @@ class PianoGANModelConfig:
     kernel_size: int = 25
     stride: int = 4
     pitch_head: Literal["continuous", "categorical"] = "continuous"
+    gumbel_tau: float = 1.0  # categorical head: temperature of the straight-through Gumbel-softmax's gradient
+    pitch_sampling: Literal["softmax", "argmax"] = "softmax"  # categorical head: how samples pick a pitch
+    minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 
 
 @dataclass
@@ -260,7 +263,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "spectogan": {
         "cpu": {"model": {"d": 16}, "train": {**_CPU_TRAIN, "steps": 4000, "checkpoint_every": 250},
-                "eval": {"n_samples": 2000}},
+                "eval": {"n_samples": 1000}},
         "paper": {"model": {"d": 64}, "train": {"steps": 200000, "checkpoint_every": 2000},
                   "inversion": {"n_iter": 100}},
         "debug": {"model": {"d": 2}, "train": _DEBUG_TRAIN, "inversion": {"n_iter": 4},

@@ -34,10 +34,12 @@ def make_workspace(dest: Path, overrides: dict = TINY) -> Path:
     shutil.copytree(ROOT / ".dvc", dest / ".dvc", ignore=shutil.ignore_patterns("tmp", "cache"))
     params = deep_merge(yaml.safe_load((ROOT / "params.yaml").read_text()), overrides)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
     subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=dest, check=True)
-    subprocess.run([*git, "commit", "-qm", "workspace"], cwd=dest, check=True)
+    # A local identity: CI machines may have no global one, and `dvc exp` commits too.
+    subprocess.run(["git", "config", "user.email", "tests@ganaudio.invalid"], cwd=dest, check=True)
+    subprocess.run(["git", "config", "user.name", "ganaudio tests"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
+    subprocess.run(["git", "commit", "-qm", "workspace"], cwd=dest, check=True)
     return dest
 
 

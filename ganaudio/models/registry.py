@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, build
-from ganaudio.models.pianogan import N_FEATURES, PianoCritic, PianoGenerator
+from ganaudio.models.pianogan import PianoCritic, PianoGenerator, in_channels
 from ganaudio.models.specgan import SpecGANCritic, SpecGANGenerator
 
 MODEL_CONFIGS = {"pianogan": PianoGANModelConfig, "spectogan": SpectoGANModelConfig}
@@ -27,21 +27,36 @@ def model_config(kind: str, cfg: Any):
     return cfg
 
 
-def build_generator(kind: str, model_cfg: Any, data_shape: tuple) -> nn.Module:
+def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = None) -> nn.Module:
+    """`stats` (NoteStats) sets the categorical PianoGAN's pitch table; without it the table is
+    a zeros placeholder that only a loaded state dict may fill (what `load_generator` does)."""
     cfg = model_config(kind, model_cfg)
     data_shape = tuple(data_shape)
     if kind == "pianogan":
-        if data_shape != (N_FEATURES, cfg.seq_len):
-            raise ValueError(f"pianogan data shape {data_shape} != ({N_FEATURES}, pianogan.model.seq_len={cfg.seq_len}); "
-                             "make notes.seq_len and pianogan.model.seq_len equal")
-        return PianoGenerator(cfg)
+        want = (in_channels(cfg), cfg.seq_len)
+        if data_shape != want:
+            raise ValueError(f"pianogan data shape {data_shape} != {want} (pitch_head {cfg.pitch_head!r}, "
+                             f"seq_len {cfg.seq_len}); make notes.seq_len and pianogan.model.seq_len equal and build "
+                             "NoteWindows with pitch_one_hot=True for the categorical head")
+        return PianoGenerator(cfg, pitch_values=None if stats is None else standardised_pitches(stats))
     return SpecGANGenerator(cfg, data_shape)
 
 
-def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: tuple) -> tuple[nn.Module, nn.Module]:
-    """(generator, critic) for "pianogan" (data (4, seq_len)) or "spectogan" (data (1, H, W))."""
+def standardised_pitches(stats: Any) -> torch.Tensor:
+    """(128,) the standardised value of every MIDI pitch under NoteStats (pitch is channel 0, not logged)."""
+    return (torch.arange(128, dtype=torch.float64) - stats.mean[0]) / stats.std[0]
+
+
+def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: tuple,
+                 stats: Any = None) -> tuple[nn.Module, nn.Module]:
+    """(generator, critic) for "pianogan" (data (4 or 131, seq_len)) or "spectogan" (data (1, H, W)).
+
+    The categorical PianoGAN needs `stats` (the NoteStats of its windows) for its pitch table.
+    """
     cfg = model_config(kind, model_cfg)
-    generator = build_generator(kind, cfg, data_shape)
+    if kind == "pianogan" and cfg.pitch_head == "categorical" and stats is None:
+        raise ValueError("pianogan.model.pitch_head 'categorical' needs stats: pass build_models(..., stats=dataset.stats)")
+    generator = build_generator(kind, cfg, data_shape, stats)
     if kind == "pianogan":
         critic = PianoCritic(cfg, spectral_norm=train_cfg.spectral_norm)
     else:

@@ -24,8 +24,8 @@ def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir:
     from ganaudio.models.registry import build_models
     from ganaudio.training.loop import train_gan
 
-    dataset = NoteWindows(notes_dir, "train")
-    generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape)
+    dataset = NoteWindows(notes_dir, "train", pitch_one_hot=cfg.model.pitch_head == "categorical")
+    generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape, stats=dataset.stats)
     summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
                         model_config=to_dict(cfg.model), data_shape=dataset.data_shape)
     if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
@@ -35,16 +35,22 @@ def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir:
 
 @torch.no_grad()
 def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device: str = "cpu",
-                   z: torch.Tensor | None = None) -> np.ndarray:
-    """n samples from a checkpoint's generator as raw notes (n, seq_len, 4): pitch, step, duration, velocity."""
+                   z: torch.Tensor | None = None, pitch_sampling: str | None = None) -> np.ndarray:
+    """n samples from a checkpoint's generator as raw notes (n, seq_len, 4): pitch, step, duration, velocity.
+
+    Either pitch head; a categorical one draws pitches with `pitch_sampling` ("softmax", seeded
+    by `seed`, or "argmax"; None: the checkpoint's config).
+    """
     from ganaudio.models.registry import load_generator
 
     generator, _ = load_generator(checkpoint, device=device)
     if z is None:
         z = generator.sample_latent(n, generator=torch.Generator().manual_seed(seed), device=device)
+    pick = torch.Generator(device=device).manual_seed(seed + 1)  # the softmax pitch draws
     out = []
     for batch in z.split(256):
-        out.append(generator(batch.to(device)).float().cpu())  # (B, 4, L) normalised
+        feats = generator.features(batch.to(device), sampling=pitch_sampling, generator=pick)
+        out.append(feats.float().cpu())  # (B, 4, L) normalised
     feats = torch.cat(out).transpose(1, 2).numpy()  # (n, L, 4)
     return np.asarray(stats.denormalise(feats), dtype=np.float32)
 
@@ -60,7 +66,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     ckpt = latest_checkpoint(model_dir, KIND)
     stats = NoteStats.from_json(notes_dir / "stats.json")
     out_dir.mkdir(parents=True, exist_ok=True)
-    samples = generate_notes(ckpt, stats, rc.n_samples, rc.seed)
+    samples = generate_notes(ckpt, stats, rc.n_samples, rc.seed, pitch_sampling=cfg.model.pitch_sampling)
     renderers = set()
     for i, notes in enumerate(samples):
         pm = notes_to_midi(notes)
@@ -85,7 +91,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     z0, z1 = generator.sample_latent(2, generator=g, device="cpu")
     alphas = torch.linspace(0, 1, rc.interpolation_steps)[:, None]
     z = (1 - alphas) * z0 + alphas * z1
-    interp = generate_notes(ckpt, stats, len(z), rc.seed, z=z)
+    interp = generate_notes(ckpt, stats, len(z), rc.seed, z=z, pitch_sampling=cfg.model.pitch_sampling)
     plot_piano_rolls(list(interp), out_dir / "interpolation.png", titles=[f"alpha={a:.2f}" for a in alphas[:, 0]])
     write_midi(notes_to_midi(np.concatenate(list(interp))), out_dir / "interpolation.mid")
 
@@ -104,8 +110,9 @@ def evaluate(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, tracker: Tra
     stats = NoteStats.from_json(notes_dir / "stats.json")
     test = _raw_windows(notes_dir, "test", ec.n_samples, ec.seed)
     train_ref = _raw_windows(notes_dir, "train", ec.n_samples, ec.seed)
-    trained = generate_notes(latest_checkpoint(model_dir, KIND), stats, ec.n_samples, ec.seed)
-    untrained = generate_notes(initial_checkpoint(model_dir, KIND), stats, ec.n_samples, ec.seed)
+    how = cfg.model.pitch_sampling
+    trained = generate_notes(latest_checkpoint(model_dir, KIND), stats, ec.n_samples, ec.seed, pitch_sampling=how)
+    untrained = generate_notes(initial_checkpoint(model_dir, KIND), stats, ec.n_samples, ec.seed, pitch_sampling=how)
 
     d_trained, d_untrained, d_ref = distances(trained, test), distances(untrained, test), distances(train_ref, test)
     table = {name: {"trained": d_trained[name], "untrained": d_untrained[name], "reference": d_ref[name]}

@@ -159,7 +159,7 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     test_probs, test_feats = embed(test.x)
 
     def figures(probs: np.ndarray, feats: np.ndarray, fid_ref: np.ndarray) -> dict:
-        mean, std = inception_score(probs, splits=ec.is_splits)
+        mean, std = inception_score(probs, splits=ec.is_splits, seed=ec.seed)
         bins_diff, ndb = ndb_k(train_feats, feats, k=ec.ndb_bins, seed=ec.seed)
         nn = nn_distances(feats, train_feats)
         return {"inception_score": {"mean": mean, "std": std}, "fid": frechet_distance(feats, fid_ref),

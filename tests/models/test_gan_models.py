@@ -54,9 +54,9 @@ def test_pianogan_rejects_unusable_seq_len():
         PianoGenerator(PianoGANModelConfig(seq_len=10))
 
 
-def test_categorical_pitch_head_is_reported_as_missing():
-    with pytest.raises(NotImplementedError, match="categorical"):
-        PianoGenerator(PianoGANModelConfig(pitch_head="categorical"))
+def test_categorical_pitch_head_builds_131_channels():
+    g = PianoGenerator(PianoGANModelConfig(d=2, pitch_head="categorical"))
+    assert g(g.sample_latent(2)).shape == (2, 131, 256)  # 128 one-hot pitches + step, duration, velocity
 
 
 @pytest.mark.parametrize("shape,layers", [((1, 64, 64), 4), ((1, 128, 128), 5), ((1, 32, 64), 3)])

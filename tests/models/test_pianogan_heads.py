@@ -1,0 +1,176 @@
+"""PianoGAN's two pitch heads (continuous, categorical 128-way) and the minibatch-std critic."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from ganaudio.config import PianoGANModelConfig, TrainConfig
+from ganaudio.data.datasets import NoteWindows
+from ganaudio.data.windows import NoteStats
+from ganaudio.models.pianogan import PianoCritic, PianoGenerator, minibatch_std, one_hot_window
+from ganaudio.models.registry import build_models, config_dict, load_generator
+from ganaudio.tasks.pianogan import generate_notes
+from ganaudio.training.state import TrainState, save_generator
+
+L = 16
+
+
+def tiny(**kw) -> PianoGANModelConfig:
+    return PianoGANModelConfig(latent_dim=8, d=1, seq_len=L, kernel_size=5, stride=4, **kw)
+
+
+@pytest.fixture
+def notes_dir(tmp_path):
+    """A processed-notes folder (stats.json + windows_train.npz) of random but valid raw notes."""
+    rng = np.random.default_rng(0)
+    n = 6
+    raw = np.stack([rng.integers(30, 90, (n, L)), rng.exponential(0.1, (n, L)),
+                    rng.exponential(0.4, (n, L)) + 0.02, rng.integers(20, 110, (n, L))], -1).astype(np.float32)
+    NoteStats.fit(raw).to_json(tmp_path / "stats.json")
+    np.savez(tmp_path / "windows_train.npz", windows=raw, piece_ids=np.arange(n))
+    return tmp_path
+
+
+def saved(tmp_path, cfg, stats=None, shape=None):
+    """A generator perturbed off its init, saved as generator.pt; returns (generator, path)."""
+    shape = shape or ((131 if cfg.pitch_head == "categorical" else 4), L)
+    g, c = build_models("pianogan", cfg, TrainConfig(), shape, stats=stats)
+    with torch.no_grad():
+        for p in g.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    opt = torch.optim.Adam(g.parameters())
+    save_generator(tmp_path / "generator.pt", TrainState("pianogan", g, c, opt, opt, {}, config_dict(cfg), shape))
+    return g.eval(), tmp_path / "generator.pt"
+
+
+@pytest.mark.parametrize("head,channels", [("continuous", 4), ("categorical", 131)])
+@pytest.mark.parametrize("mbstd", [False, True])
+def test_shapes_of_both_heads(head, channels, mbstd):
+    cfg = tiny(pitch_head=head, minibatch_std=mbstd)
+    g, c = PianoGenerator(cfg), PianoCritic(cfg, spectral_norm=mbstd)
+    b = random.choice([1, 3, 8])
+    z = g.sample_latent(b)
+    x = g(z)
+    assert x.shape == (b, channels, L)
+    assert c(x).shape == (b,)
+    assert g.features(z).shape == (b, 4, L)
+
+
+def test_straight_through_is_exactly_one_hot_and_passes_gradient():
+    torch.manual_seed(0)
+    g = PianoGenerator(tiny(pitch_head="categorical")).train()
+    x = g(g.sample_latent(4))
+    hot = x[:, :128]  # (B, 128, L)
+    assert set(hot.unique().tolist()) == {0.0, 1.0}
+    torch.testing.assert_close(hot.sum(1), torch.ones(4, L))
+    (hot * torch.randn_like(hot)).sum().backward()  # a critic-like score of the one-hot alone
+    assert g.pitch.weight.grad is not None and g.pitch.weight.grad.abs().sum() > 0
+
+
+def test_training_draws_pitches_but_eval_takes_the_argmax():
+    torch.manual_seed(1)
+    g = PianoGenerator(tiny(pitch_head="categorical"))
+    z = g.sample_latent(4)
+    g.train()
+    a, b = g(z)[:, :128].argmax(1), g(z)[:, :128].argmax(1)
+    assert not torch.equal(a, b)  # Gumbel noise: a fresh draw each call
+    g.eval()
+    logits = g.pitch(g._hidden(z))
+    assert torch.equal(g(z)[:, :128].argmax(1), logits.argmax(1))
+    assert torch.equal(g(z), g(z))
+
+
+def test_real_one_hot_round_trips_the_midi_pitch(notes_dir):
+    plain, hot = NoteWindows(notes_dir, "train"), NoteWindows(notes_dir, "train", pitch_one_hot=True)
+    assert plain.data_shape == (4, L) and hot.data_shape == (131, L)
+    for i in range(len(hot)):
+        x = hot[i]  # (131, L)
+        assert x.shape == (131, L)
+        assert x[:128].sum(0).eq(1).all()
+        np.testing.assert_array_equal(x[:128].argmax(0).numpy(), hot.raw[i, :, 0].astype(np.int64))
+        torch.testing.assert_close(x[128:], plain[i][1:])
+    pitch = torch.tensor([0, 60, 127])
+    assert torch.equal(one_hot_window(pitch, torch.zeros(3, 3))[:128].argmax(0), pitch)
+
+
+def test_categorical_build_needs_stats_and_the_one_hot_shape(notes_dir):
+    stats = NoteStats.from_json(notes_dir / "stats.json")
+    with pytest.raises(ValueError, match="needs stats"):
+        build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (131, L))
+    with pytest.raises(ValueError, match="pitch_one_hot"):
+        build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (4, L), stats=stats)
+    g, _ = build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (131, L), stats=stats)
+    # The pitch table denormalises back to every MIDI pitch exactly.
+    back = g.pitch_values.double() * stats.std[0] + stats.mean[0]
+    torch.testing.assert_close(back, torch.arange(128, dtype=torch.float64), rtol=0, atol=1e-4)  # float32 buffer; rendering rounds
+
+
+@pytest.mark.parametrize("sampling", ["softmax", "argmax"])
+def test_generate_notes_gives_integer_midi_pitches_for_the_categorical_head(tmp_path, notes_dir, sampling):
+    stats = NoteStats.from_json(notes_dir / "stats.json")
+    g, path = saved(tmp_path, tiny(pitch_head="categorical"), stats)
+    notes = generate_notes(path, stats, 5, seed=3, pitch_sampling=sampling)
+    assert notes.shape == (5, L, 4)
+    pitch = notes[..., 0]
+    assert np.array_equal(pitch, np.round(pitch)) and pitch.min() >= 0 and pitch.max() <= 127
+    again = generate_notes(path, stats, 5, seed=3, pitch_sampling=sampling)
+    np.testing.assert_array_equal(notes, again)  # seeded, softmax draws included
+    if sampling == "argmax":  # the argmax pitch, clipped to the observed range like any pitch
+        z = g.sample_latent(5, generator=torch.Generator().manual_seed(3))
+        want = g.pitch(g._hidden(z)).argmax(1).clamp(stats.pitch_min, stats.pitch_max)
+        np.testing.assert_array_equal(pitch, want.numpy())
+
+
+def test_softmax_sampling_follows_the_logits():
+    g = PianoGenerator(tiny(pitch_head="categorical"), pitch_values=torch.arange(128.0)).eval()
+    with torch.no_grad():
+        g.pitch.weight.zero_()
+        g.pitch.bias.fill_(-30.0)
+        g.pitch.bias[[60, 64]] = 0.0  # half the mass on each
+    pitch = g.features(g.sample_latent(64), sampling="softmax", generator=torch.Generator().manual_seed(0))[:, 0]
+    assert set(pitch.unique().tolist()) == {60.0, 64.0}
+    assert 0.4 < (pitch == 60).float().mean() < 0.6
+
+
+@pytest.mark.parametrize("head", ["continuous", "categorical"])
+def test_load_generator_reproduces_both_heads(tmp_path, notes_dir, head):
+    stats = NoteStats.from_json(notes_dir / "stats.json")
+    cfg = tiny(pitch_head=head, minibatch_std=True)
+    g, path = saved(tmp_path, cfg, stats)
+    loaded, meta = load_generator(path)
+    assert meta["model_config"]["pitch_head"] == head
+    z = g.sample_latent(3)
+    torch.testing.assert_close(loaded(z), g(z), rtol=0, atol=0)
+    for how in ("softmax", "argmax"):
+        torch.testing.assert_close(loaded.features(z, how, torch.Generator().manual_seed(1)),
+                                   g.features(z, how, torch.Generator().manual_seed(1)), rtol=0, atol=0)
+    if head == "categorical":  # the pitch table came from the file, not the zeros placeholder
+        torch.testing.assert_close(loaded.pitch_values, g.pitch_values, rtol=0, atol=0)
+        assert loaded.pitch_values.abs().sum() > 0
+
+
+def test_minibatch_std_sees_the_batch_diversity():
+    torch.manual_seed(0)
+    cfg = tiny(minibatch_std=True)
+    c = PianoCritic(cfg).eval()
+    x = torch.randn(4, 4, L)
+    same, varied = x[:1].repeat(4, 1, 1), x.clone()
+    varied[0] = x[0]
+    same_score, varied_score = c(same)[0], c(torch.cat([x[:1], x[1:]]))[0]
+    assert not torch.isclose(same_score, varied_score)  # sample 0 itself is identical in both batches
+    plain = PianoCritic(tiny()).eval()
+    torch.testing.assert_close(plain(same)[0], plain(x)[0])  # without it, a score is per sample
+
+
+def test_minibatch_std_groups_keep_real_and_fake_apart():
+    # The loss scores cat([real, fake]): with B % 4 == 0 the real half's feature ignores the fakes.
+    h = torch.randn(8, 3, 5)
+    a = minibatch_std(h)
+    h2 = h.clone()
+    h2[4:] = 0.0  # a fully collapsed "fake" half
+    b = minibatch_std(h2)
+    torch.testing.assert_close(a[:4], b[:4])
+    assert b[4:].abs().max() < 1e-3 < a[4:].min()
+    assert a.shape == (8, 1, 5)
