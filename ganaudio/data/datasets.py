@@ -65,7 +65,11 @@ class MelClips(Dataset):
     """Normalised spectrograms (1, bins, frames) in [-1, 1], with digit labels."""
 
     def __init__(self, mels_dir: str | Path, split: str = "train", with_labels: bool = False):
-        blob = torch.load(_require(Path(mels_dir) / f"{split}.pt", "mels"), weights_only=False)
+        path = _require(Path(mels_dir) / f"{split}.pt", "mels")
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(blob, dict) or not {"x", "labels", "speakers", "files"} <= set(blob):
+            raise ValueError(f"{path}: not a mels stage output (needs x, labels, speakers, files); "
+                             "rebuild it with `dvc repro -f mels`")
         self.x: torch.Tensor = blob["x"].float()  # (N, 1, F, T)
         self.labels: torch.Tensor = blob["labels"].long()  # (N,)
         self.speakers: list[str] = list(blob["speakers"])

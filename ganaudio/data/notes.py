@@ -205,7 +205,8 @@ def write_outputs(table: pd.DataFrame, out: Path, cfg: NotesConfig) -> dict:
     pads.write_dataset(
         pa.Table.from_pandas(table, preserve_index=False), out / "table", format="parquet",
         partitioning=["split"], partitioning_flavor="hive", basename_template="part-{i}.parquet",
-        existing_data_behavior="overwrite_or_ignore")
+        existing_data_behavior="overwrite_or_ignore",
+        preserve_order=True)  # threaded writes otherwise reorder rows: the table is sorted by piece, onset
     notes, windows = {}, {}
     stats = None
     for split in SPLITS:  # train first: the stats come from it

@@ -65,7 +65,7 @@ def extract_notes(params: Params, maestro_dir: Path, out_dir: Path, plots_dir: P
     picks = np.linspace(0, len(windows) - 1, num=min(4, len(windows))).astype(int)
     plot_piano_rolls([windows[i] for i in picks], plots_dir / "piano_rolls.png",
                      titles=[f"train window {i}" for i in picks])
-    tracker.log_metrics(_numeric(summary))
+    tracker.log_metrics(numeric_leaves(summary))
     tracker.log_artifacts(plots_dir, "plots")
     log.info("notes: %s (features %s)", summary, FEATURES)
     return summary
@@ -89,7 +89,7 @@ def extract_mels(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path,
     plots_dir.mkdir(parents=True, exist_ok=True)
     if picks:
         plot_spectrogram_grid(x[picks], plots_dir / "digits.png", titles=titles, ncols=4)
-    tracker.log_metrics(_numeric(summary))
+    tracker.log_metrics(numeric_leaves(summary))
     tracker.log_artifacts(plots_dir, "plots")
     return summary
 
@@ -105,13 +105,13 @@ def _maestro_root(maestro_dir: Path) -> Path:
     raise FileNotFoundError(f"{maestro_dir}: no maestro-v3.0.0.csv found; run `dvc repro fetch_maestro` first")
 
 
-def _numeric(summary: dict, prefix: str = "") -> dict[str, float]:
+def numeric_leaves(summary: dict, prefix: str = "") -> dict[str, float]:
     """Flatten a summary dict to the numeric leaves MLflow accepts as metrics."""
     out: dict[str, float] = {}
     for k, v in summary.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict):
-            out.update(_numeric(v, f"{key}/"))
+            out.update(numeric_leaves(v, f"{key}/"))
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             out[key] = float(v)
     return out

@@ -22,17 +22,6 @@ from ganaudio.utils.io import atomic_path
 from ganaudio.utils.tracking import Tracker
 
 
-def load_mels_dataset(path: str | os.PathLike) -> TensorDataset:
-    """data/processed/mels/<split>.pt -> TensorDataset(x (N, 1, F, T), labels (N,))."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: not found; run the mels stage first (dvc repro mels)")
-    blob = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(blob, dict) or "x" not in blob or "labels" not in blob:
-        raise ValueError(f"{path}: expected a dict with 'x' and 'labels'; rebuild it with the mels stage")
-    return TensorDataset(blob["x"].float(), blob["labels"].long())
-
-
 def _tensors(ds: Dataset, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(x, y) of a TensorDataset, or of any dataset of (x, y) pairs, stacked once."""
     if isinstance(ds, TensorDataset):

@@ -4,7 +4,8 @@ from torch.utils.data import TensorDataset
 
 from ganaudio.config import ClassifierConfig
 from ganaudio.models.classifier import DigitClassifier, predict, spec_augment
-from ganaudio.training.classifier import load_classifier, load_mels_dataset, train_classifier
+from ganaudio.data.datasets import MelClips
+from ganaudio.training.classifier import load_classifier, train_classifier
 
 N_BINS, N_FRAMES = 16, 12
 
@@ -133,16 +134,17 @@ def test_bad_inputs_are_refused(tmp_path):
                          tmp_path / "x.pt", progress=False)
     with pytest.raises(FileNotFoundError, match="classifier stage"):
         load_classifier(tmp_path / "missing.pt")
-    with pytest.raises(FileNotFoundError, match="mels stage"):
-        load_mels_dataset(tmp_path / "missing.pt")
+    with pytest.raises(FileNotFoundError, match="dvc repro mels"):
+        MelClips(tmp_path, "train")
 
 
-def test_load_mels_dataset_reads_the_stage_format(tmp_path):
+def test_mel_clips_read_the_stage_format(tmp_path):
     path = tmp_path / "train.pt"
     torch.save({"x": torch.zeros(4, 1, 8, 8), "labels": torch.arange(4), "speakers": ["a"] * 4,
                 "files": ["f"] * 4}, path)
-    ds = load_mels_dataset(path)
-    assert len(ds) == 4 and ds.tensors[1].dtype == torch.long
+    ds = MelClips(tmp_path, "train", with_labels=True)
+    x, y = ds[3]
+    assert len(ds) == 4 and ds.data_shape == (1, 8, 8) and y.dtype == torch.long and int(y) == 3
     torch.save({"y": 1}, path)
     with pytest.raises(ValueError, match="mels stage"):
-        load_mels_dataset(path)
+        MelClips(tmp_path, "train")
