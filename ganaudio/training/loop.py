@@ -144,6 +144,7 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
         return x.to(device, non_blocking=True), (y.to(device, non_blocking=True) if conditional else None)
 
     t0 = t_log = time.perf_counter()
+    seconds_before = state.seconds
     start_step, sums, n_acc, last_row = state.step, {}, 0, (rows[-1] if rows else {})
     bar = tqdm(total=cfg.steps, initial=state.step, desc=f"train {kind}", unit="step",
                disable=not (runtime.progress and d.is_main))
@@ -202,6 +203,7 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
                 bar.set_postfix(d=f"{row['adv/critic_loss']:.3f}", g=f"{row['adv/gen_loss']:.3f}")
 
         if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps:
+            state.seconds = seconds_before + time.perf_counter() - t0
             last_good = _checkpoint(state, latest, d)
     bar.close()
 
@@ -219,6 +221,7 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
     distributed.barrier(d)
     done = state.step - start_step
     return {"steps": state.step, "steps_run": done, "rank": d.rank, "resumed_from": resumed, "seconds": seconds,
+            "train_seconds": state.seconds,  # over all runs that built this checkpoint
             "steps_per_s": done / seconds if seconds > 0 else 0.0,
             "final": {k: v for k, v in last_row.items() if k != "step"},
             "checkpoint": str(latest), "generator": str(run_dir / "generator.pt")}

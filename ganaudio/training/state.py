@@ -61,10 +61,12 @@ class TrainState:
     step: int = 0  # generator updates done
     batches: int = 0  # real batches drawn so far by this rank: the sampler position
     rng: list = field(default_factory=list)  # rng_state() of each rank, by rank
+    seconds: float = 0.0  # training wall time up to `step`, summed over resumed runs
 
     def to_dict(self) -> dict:
         return {
             "kind": self.kind, "step": self.step, "batches": self.batches, "rng": self.rng,
+            "seconds": self.seconds,
             "generator": unwrap(self.generator).state_dict(), "critic": unwrap(self.critic).state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "train_config": self.train_config, "model_config": self.model_config,
@@ -82,6 +84,7 @@ class TrainState:
         self.opt_g.load_state_dict(ckpt["opt_g"])
         self.opt_d.load_state_dict(ckpt["opt_d"])
         self.step, self.batches, self.rng = ckpt["step"], ckpt["batches"], ckpt["rng"]
+        self.seconds = float(ckpt.get("seconds", 0.0))
 
     def same_run(self, ckpt: dict) -> Optional[str]:
         """None when `ckpt` belongs to this run, else what differs (for the warning)."""

@@ -62,10 +62,14 @@ def test_log_every_averages_over_the_interval(tmp_path):
 def test_resume_gives_the_same_losses_as_an_uninterrupted_run(tmp_path, loss, sn):
     kw = dict(loss=loss, spectral_norm=sn, checkpoint_every=2)
     run(tmp_path / "straight", tiny_train(steps=6, **kw))
-    run(tmp_path / "split", tiny_train(steps=3, **kw))
+    first, _, _ = run(tmp_path / "split", tiny_train(steps=3, **kw))
     # Fresh models with another init: everything must come from the checkpoint.
     out, g, _ = run(tmp_path / "split", tiny_train(steps=6, **kw), model_seed=99)
     assert out["resumed_from"] == 3 and out["steps_run"] == 3
+    # Training time adds up over the resumed runs; a run with nothing left to do keeps it.
+    assert 0 < first["train_seconds"] < out["train_seconds"] <= first["train_seconds"] + out["seconds"]
+    again, _, _ = run(tmp_path / "split", tiny_train(steps=6, **kw))
+    assert again["steps_run"] == 0 and again["train_seconds"] == out["train_seconds"]
     a = pd.read_csv(tmp_path / "straight/metrics.csv")
     b = pd.read_csv(tmp_path / "split/metrics.csv")
     assert b["step"].tolist() == [1, 2, 3, 4, 5, 6]  # no duplicated rows
