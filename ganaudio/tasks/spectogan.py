@@ -173,8 +173,8 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
         rows[name] = figures(*embed(x), test_feats)
     # Real ceiling: test clips as recorded; FID against train (a different real sample).
     rows["real"] = figures(test_probs, test_feats, train_feats)
-    # How much phase recovery alone costs: the test clips through Griffin-Lim and back.
-    sampler = Sampler(latest_checkpoint(model_dir, KIND), mels_dir, cfg)
+    # How much phase recovery alone costs: the test clips through Griffin-Lim and back (the
+    # inversion does not involve the generator, so the last sampler serves).
     rows["real_inverted"] = figures(*embed(sampler.to_spectrogram(sampler.to_audio(test.x))), train_feats)
 
     result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
