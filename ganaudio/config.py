@@ -128,6 +128,11 @@ class PianoGANModelConfig:
     pitch_head: Literal["continuous", "categorical"] = "continuous"
     gumbel_tau: float = 1.0  # categorical head: temperature of the straight-through Gumbel-softmax's gradient
     pitch_sampling: Literal["softmax", "argmax"] = "softmax"  # categorical head: how samples pick a pitch
+    time_head: Literal["continuous", "categorical"] = "continuous"  # step and duration: log value or one-hot bin
+    time_bins: int = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
+    key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
+    global_bias: bool = False  # generator: per-sample logit biases from z shared by all notes (a key, a tempo)
+    critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 
 

@@ -22,43 +22,43 @@ def _require(path: Path, stage: str) -> Path:
 
 
 class NoteWindows(Dataset):
-    """Normalised note windows as (4, seq_len) tensors: channels are (pitch, step, duration, velocity).
+    """Normalised note windows as the PianoGAN critic sees them: (channels, seq_len) tensors.
 
-    With `pitch_one_hot`, items are (131, seq_len): a one-hot of the MIDI pitch, then the three
-    standardised features, as the categorical PianoGAN's critic sees them. The one-hot is made
-    per item: for the whole split it would be 32x the memory of the features.
+    `encoding` (a `NoteEncoding`, default: all continuous) says which features are one-hot:
+    plain (4, L) = (pitch, step, duration, velocity) standardised; a categorical pitch head
+    gives (131, L); categorical time adds the step and duration bins. One-hots are made per
+    item: for the whole split they would be ~40x the memory of the features.
     """
 
-    def __init__(self, notes_dir: str | Path, split: str = "train", pitch_one_hot: bool = False):
+    def __init__(self, notes_dir: str | Path, split: str = "train", encoding=None):
+        from ganaudio.models.pianogan import NoteEncoding
+
         notes_dir = Path(notes_dir)
+        self.encoding = encoding or NoteEncoding()
         self.stats = NoteStats.from_json(_require(notes_dir / "stats.json", "notes"))
-        with np.load(_require(notes_dir / f"windows_{split}.npz", "notes")) as f:
+        path = _require(notes_dir / f"windows_{split}.npz", "notes")
+        with np.load(path) as f:
             raw = f["windows"].astype(np.float32)  # (N, L, 4)
             self.piece_ids = f["piece_ids"]
         self.raw = raw
         norm = np.asarray(self.stats.normalise(raw), dtype=np.float32)
         self.x = torch.from_numpy(norm).transpose(1, 2).contiguous()  # (N, 4, L)
-        self.pitch_one_hot = pitch_one_hot
-        if pitch_one_hot:
-            pitch = np.rint(raw[..., 0])
-            if pitch.min() < 0 or pitch.max() > 127:
-                raise ValueError(f"{notes_dir / f'windows_{split}.npz'}: pitches outside MIDI 0..127 "
-                                 f"({pitch.min():.0f}..{pitch.max():.0f}); rerun the notes stage")
-            self.pitch = torch.from_numpy(pitch.astype(np.int64))  # (N, L)
+        try:
+            self.indices = {k: torch.from_numpy(v) for k, v in self.encoding.indices(raw).items()}  # (N, L)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}; rerun the notes stage") from None
 
     def __len__(self) -> int:
         return self.x.shape[0]
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        if self.pitch_one_hot:
-            from ganaudio.models.pianogan import one_hot_window
-
-            return one_hot_window(self.pitch[i], self.x[i, 1:])  # (131, L)
-        return self.x[i]  # (4, L)
+        if not self.indices:
+            return self.x[i]  # (4, L)
+        return self.encoding.encode({k: v[i] for k, v in self.indices.items()}, self.x[i])  # (channels, L)
 
     @property
     def data_shape(self) -> tuple[int, int]:
-        return (131 if self.pitch_one_hot else self.x.shape[1], self.x.shape[2])
+        return (self.encoding.channels, self.x.shape[2])
 
 
 class MelClips(Dataset):

@@ -97,6 +97,21 @@ def note_features(notes) -> dict[str, np.ndarray]:
     }
 
 
+def key_statistics(notes, smoothing: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """How a set's windows use keys: (key frequencies (12,), key-relative pitch-class frequencies (12,)).
+
+    Each window's key is the major scale holding most of its notes (as `in_key_ratio`); its
+    pitch-class counts are rotated so the key's tonic is class 0 and summed over windows.
+    `smoothing` is added to every count, so no class has probability 0 (a log stays finite).
+    """
+    pitch_class = note_features(notes)["pitch_class"]  # (N, 12)
+    keys = (pitch_class @ SCALES.T).argmax(1)  # (N,)
+    rel = np.stack([np.roll(h, -k) for h, k in zip(pitch_class, keys)])  # tonic first
+    key_freq = np.bincount(keys, minlength=12) + smoothing
+    profile = rel.sum(0) + smoothing
+    return key_freq / key_freq.sum(), profile / profile.sum()
+
+
 def _normalise(counts: np.ndarray) -> np.ndarray:
     p = counts / max(counts.sum(), 1.0) + KL_EPS
     return p / p.sum()

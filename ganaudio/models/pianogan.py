@@ -1,34 +1,122 @@
 """PianoGAN: a WaveGAN-style 1D convolutional GAN over windows of notes.
 
-A window is (4, seq_len): channels (pitch, step, duration, velocity), each standardised by the
-`notes` stage. The generator ends in a plain linear conv, not tanh: standardised step and
-duration are heavy-tailed (long rests, held chords), and tanh would squash exactly the values
-that make a phrase breathe. The generator has no batch norm, following WaveGAN (it found BN
-did not help) and keeping a sample independent of the rest of its batch.
+A window has four features per note, (pitch, step, duration, velocity), standardised by the
+`notes` stage. Each feature reaches the critic either as one continuous channel or as a
+one-hot group (`NoteEncoding`):
+- pitch: `pitch_head` "continuous" (rounded to a semitone when rendered; a rounded value
+  cannot hold a scale, neighbouring semitones are equally cheap) or "categorical", 128 MIDI
+  pitches.
+- step and duration: `time_head` "continuous" (log seconds) or "categorical", `time_bins`
+  log-spaced bins each. Real steps are bimodal (chord notes ~0 s, melody ~0.1-0.4 s); a
+  continuous head trained briefly lands between the modes, a categorical one picks a mode.
+- velocity: always continuous.
+One-hot groups are made in training by a straight-through Gumbel-softmax (hard forward, soft
+gradient backward); real windows are encoded the same way by the dataset (`NoteEncoding.encode`).
+The generator ends in plain linear convs, not tanh (standardised step/duration are heavy-tailed),
+and has no batch norm, following WaveGAN. Either way, `features(z)` gives the (B, 4, L)
+standardised features that rendering and evaluation denormalise.
 
-Two pitch heads (`pitch_head`):
-- "continuous": pitch is one more standardised channel, rounded to a semitone when rendered.
-  A rounded continuous value cannot hold a scale: neighbouring semitones are equally cheap.
-- "categorical": 128 pitch logits per note. While training, a straight-through Gumbel-softmax
-  turns them into a one-hot (hard forward, soft gradient backward), so the critic sees
-  (B, 128 + 3, L) for fakes and real windows are given to it the same way (`one_hot_window`).
-Either generator's `features(z)` gives the (B, 4, L) standardised features that rendering and
-evaluation denormalise.
+Window-level options, for what a stack of local convolutions learns slowly:
+- `key_latent` (generator, categorical pitch): a key k in 0..11 per window, drawn from z as a
+  Gumbel-max sample of learned key logits (so a function of z: seeded, interpolable), given
+  to the dense layer as a one-hot and adding a learned key-relative pitch-class profile,
+  rotated to k, to every note's pitch logits. Independent per-note draws cannot hold a key
+  otherwise: real windows are ~97% in one scale, a 128-way softmax per note gave ~65%.
+- `global_bias` (generator): a linear map from z to logit biases shared by every note of the
+  window: 12 pitch-class biases tiled over the octaves (a key) and one per time bin (a tempo).
+- `critic_summary` (critic): an MLP over per-window statistics of its input (pitch-class
+  histogram, time-bin histograms, mean and std of continuous channels), beside the conv path.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import torch
 from torch import nn
 
 from ganaudio.config import PianoGANModelConfig
 from ganaudio.models.layers import LEAK, down1d, sn, up1d
 
-N_FEATURES = 4  # pitch, step, duration, velocity
-N_PITCHES = 128  # MIDI pitches, the categorical head's classes
-N_CONTINUOUS = 3  # step, duration, velocity: continuous under either head
-PITCH_EMBED = 16  # the categorical critic's 1x1 embedding of the one-hot: keeps the wide k-tap conv cheap
+FEATURES = ("pitch", "step", "duration", "velocity")
+N_FEATURES = 4
+N_PITCHES = 128  # MIDI pitches, the categorical pitch head's classes
+N_PITCH_CLASSES = 12
+# Categorical time heads: bin 0 is [0, lo), then log-spaced edges up to hi, the last bin open.
+TIME_RANGES = {"step": (1e-3, 4.0), "duration": (1e-2, 8.0)}  # seconds; step bin 0 holds chord notes
+EMBED_PER_GROUP = 16  # the critic's 1x1 embedding width per one-hot group: the k-tap conv reads these
 MIN_START = 4  # the dense layer's output length: upsample from here by `stride` per layer
+
+
+def time_edges(name: str, n_bins: int) -> np.ndarray:
+    """Inner bin edges (n_bins - 1,) in seconds for `step` or `duration`."""
+    if n_bins < 3:
+        raise ValueError(f"pianogan.model.time_bins {n_bins} is too few; use 16 or more")
+    lo, hi = TIME_RANGES[name]
+    return np.geomspace(lo, hi, n_bins - 1)
+
+
+def time_values(name: str, n_bins: int) -> np.ndarray:
+    """(n_bins,) seconds each bin stands for: lo/2 for bin 0, geometric centres, hi·sqrt(ratio) last."""
+    e = time_edges(name, n_bins)
+    ratio = e[1] / e[0]
+    return np.concatenate([[e[0] / 2], np.sqrt(e[:-1] * e[1:]), [e[-1] * np.sqrt(ratio)]])
+
+
+def time_bin_index(name: str, n_bins: int, seconds: np.ndarray) -> np.ndarray:
+    """Bin of each raw step/duration in seconds (any shape) -> int64 of the same shape."""
+    return np.digitize(np.asarray(seconds, np.float64), time_edges(name, n_bins)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class NoteEncoding:
+    """How a window is shown to the critic: per feature, 1 continuous channel or a one-hot group."""
+
+    pitch_one_hot: bool = False
+    time_bins: int = 0  # 0: step and duration continuous
+
+    @classmethod
+    def of(cls, cfg: PianoGANModelConfig) -> "NoteEncoding":
+        return cls(pitch_one_hot=cfg.pitch_head == "categorical",
+                   time_bins=cfg.time_bins if cfg.time_head == "categorical" else 0)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Channels per feature in FEATURES order, e.g. (128, 32, 32, 1)."""
+        t = self.time_bins or 1
+        return (N_PITCHES if self.pitch_one_hot else 1, t, t, 1)
+
+    @property
+    def channels(self) -> int:
+        return sum(self.sizes)
+
+    @property
+    def categorical(self) -> tuple[bool, ...]:
+        return tuple(size > 1 for size in self.sizes)
+
+    def indices(self, raw: np.ndarray) -> dict[str, np.ndarray]:
+        """Class index of every one-hot feature of raw windows (..., L, 4) -> {name: (..., L) int64}."""
+        out = {}
+        if self.pitch_one_hot:
+            pitch = np.rint(raw[..., 0])
+            if pitch.min() < 0 or pitch.max() > N_PITCHES - 1:
+                raise ValueError(f"pitches outside MIDI 0..127 ({pitch.min():.0f}..{pitch.max():.0f})")
+            out["pitch"] = pitch.astype(np.int64)
+        if self.time_bins:
+            for i, name in ((1, "step"), (2, "duration")):
+                out[name] = time_bin_index(name, self.time_bins, raw[..., i])
+        return out
+
+    def encode(self, indices: dict[str, torch.Tensor], standardised: torch.Tensor) -> torch.Tensor:
+        """One window: class indices {name: (L,)} + standardised features (4, L) -> (channels, L)."""
+        parts = []
+        for i, (name, size) in enumerate(zip(FEATURES, self.sizes)):
+            if size == 1:
+                parts.append(standardised[i:i + 1])
+            else:
+                parts.append(nn.functional.one_hot(indices[name], size).T.to(standardised.dtype))
+        return torch.cat(parts, 0)
 
 
 def plan(seq_len: int, stride: int) -> tuple[int, int]:
@@ -47,88 +135,182 @@ def widths(d: int, n: int) -> list[int]:
 
 
 def in_channels(cfg: PianoGANModelConfig) -> int:
-    """Channels of what the critic sees: (pitch, step, duration, velocity) or (128 one-hot + 3)."""
-    return N_PITCHES + N_CONTINUOUS if cfg.pitch_head == "categorical" else N_FEATURES
+    """Channels of what the critic sees, e.g. 4 (all continuous) or 131 (one-hot pitch + 3)."""
+    return NoteEncoding.of(cfg).channels
 
 
-def one_hot_window(pitch: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
-    """MIDI pitches (..., L) int + standardised (step, duration, velocity) (..., 3, L) -> (..., 131, L)."""
-    hot = nn.functional.one_hot(pitch.long(), N_PITCHES).movedim(-1, -2).to(rest.dtype)  # (..., 128, L)
-    return torch.cat([hot, rest], -2)
+def tile_pitch_classes(bias: torch.Tensor) -> torch.Tensor:
+    """(B, 12) pitch-class values -> (B, 128): MIDI pitch p gets bias[p % 12]."""
+    reps = -(-N_PITCHES // N_PITCH_CLASSES)
+    return bias.repeat(1, reps)[:, :N_PITCHES]
+
+
+def fold_pitch_classes(x: torch.Tensor) -> torch.Tensor:
+    """(B, 128, ...) per-pitch values -> (B, 12, ...) summed per pitch class."""
+    reps = -(-N_PITCHES // N_PITCH_CLASSES)
+    pad = reps * N_PITCH_CLASSES - N_PITCHES
+    x = nn.functional.pad(x.movedim(1, -1), (0, pad))  # (B, ..., 132)
+    return x.unflatten(-1, (reps, N_PITCH_CLASSES)).sum(-2).movedim(-1, 1)
 
 
 class PianoGenerator(nn.Module):
-    def __init__(self, cfg: PianoGANModelConfig, pitch_values: torch.Tensor | None = None):
-        """`pitch_values` (128,): the standardised value of each MIDI pitch (categorical head only).
+    def __init__(self, cfg: PianoGANModelConfig, values: dict[str, torch.Tensor] | None = None,
+                 key_prior: tuple | None = None):
+        """`values` {name: (classes,)}: the standardised value of each class of every one-hot feature.
 
-        It is a buffer, so checkpoints carry it; `load_generator` builds with the zeros
-        placeholder and the state dict fills it in.
+        They are buffers (`<name>_values`), so checkpoints carry them; `load_generator` builds
+        with zeros placeholders and the state dict fills them in. `key_prior` (key frequencies,
+        key-relative pitch-class frequencies), e.g. from `metrics.music.key_statistics` of the
+        training windows, initialises `key_logits` and `key_profile` to their logs, as one sets
+        an output bias to the data's log-frequencies: training starts in key instead of
+        having to discover keys from the critic's gradient (measured: it did not in 1,600 steps).
         """
         super().__init__()
         self.latent_dim = cfg.latent_dim
-        self.categorical = cfg.pitch_head == "categorical"
+        self.encoding = NoteEncoding.of(cfg)
         self.tau, self.pitch_sampling = cfg.gumbel_tau, cfg.pitch_sampling
         n, self.start = plan(cfg.seq_len, cfg.stride)
         ch = widths(cfg.d, n)
-        self.dense = nn.Linear(cfg.latent_dim, ch[0] * self.start)
+        self.key = cfg.key_latent and self.encoding.pitch_one_hot
+        if cfg.key_latent and not self.key:
+            raise ValueError("pianogan.model.key_latent needs pitch_head: categorical")
+        if self.key and cfg.latent_dim < N_PITCH_CLASSES:
+            raise ValueError(f"pianogan.model.key_latent needs latent_dim >= 12, got {cfg.latent_dim}")
+        if self.key:
+            self.key_logits = nn.Parameter(torch.zeros(N_PITCH_CLASSES))  # how often each key occurs
+            self.key_profile = nn.Parameter(torch.zeros(N_PITCH_CLASSES))  # pitch-class logits relative to the key
+            if key_prior is not None:
+                with torch.no_grad():
+                    for param, freq in zip((self.key_logits, self.key_profile), key_prior):
+                        # floored at 0.1%: a class never seen in training stays reachable
+                        log = torch.as_tensor(np.maximum(np.asarray(freq), 1e-3), dtype=torch.float32).log()
+                        param.copy_(log - log.mean())
+        self.dense = nn.Linear(cfg.latent_dim + N_PITCH_CLASSES * self.key, ch[0] * self.start)
         self.ups = nn.ModuleList(up1d(ch[i], ch[i + 1], cfg.kernel_size, cfg.stride) for i in range(n))
-        if self.categorical:
-            self.out = nn.Conv1d(ch[-1], N_CONTINUOUS, cfg.kernel_size, padding="same")
-            self.pitch = nn.Conv1d(ch[-1], N_PITCHES, 1)  # logits; h already sees ~k·s notes around
-            values = torch.zeros(N_PITCHES) if pitch_values is None else torch.as_tensor(pitch_values).float()
-            if values.shape != (N_PITCHES,):
-                raise ValueError(f"pitch_values must be ({N_PITCHES},), got {tuple(values.shape)}")
-            self.register_buffer("pitch_values", values.clone())
-        else:
-            self.out = nn.Conv1d(ch[-1], N_FEATURES, cfg.kernel_size, padding="same")
+        sizes = self.encoding.sizes
+        self.onehot = [(name, size) for name, size in zip(FEATURES, sizes) if size > 1]
+        n_cont = sum(size == 1 for size in sizes)
+        self.out = nn.Conv1d(ch[-1], n_cont, cfg.kernel_size, padding="same")
+        # Logits: 1x1, since h already sees ~k·s notes around each position.
+        if self.encoding.pitch_one_hot:
+            self.pitch = nn.Conv1d(ch[-1], N_PITCHES, 1)
+        if self.encoding.time_bins:
+            self.time = nn.Conv1d(ch[-1], 2 * self.encoding.time_bins, 1)  # step bins, then duration bins
+        n_bias = (N_PITCH_CLASSES if self.encoding.pitch_one_hot else 0) + 2 * self.encoding.time_bins
+        self.bias = nn.Linear(cfg.latent_dim, n_bias) if cfg.global_bias and n_bias else None
+        values = values or {}
+        for name, size in self.onehot:
+            v = torch.as_tensor(values[name]).float() if name in values else torch.zeros(size)
+            if v.shape != (size,):
+                raise ValueError(f"{name} values must be ({size},), got {tuple(v.shape)}")
+            self.register_buffer(f"{name}_values", v.clone())
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, generator=generator, device=device)  # (B, Z)
 
-    def _hidden(self, z: torch.Tensor) -> torch.Tensor:
-        h = torch.relu(self.dense(z)).view(z.shape[0], -1, self.start)  # (B, 16d, L/s**n)
+    def key_one_hot(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, 12) the window's key: Gumbel-max over key_logits with noise from z[:, :12].
+
+        Phi(z) is uniform, so -log(-log Phi(z)) is Gumbel noise and the argmax is a draw from
+        softmax(key_logits). Straight-through: the one-hot forward, softmax's gradient backward.
+        """
+        u = torch.special.ndtr(z[:, :N_PITCH_CLASSES].float()).clamp(1e-6, 1 - 1e-6)
+        y = self.key_logits.float() + -torch.log(-torch.log(u))  # (B, 12)
+        soft = (y / self.tau).softmax(1)
+        hard = nn.functional.one_hot(y.argmax(1), N_PITCH_CLASSES).to(soft.dtype)
+        return (hard - soft.detach() + soft).to(z.dtype)
+
+    def key_bias(self, key: torch.Tensor) -> torch.Tensor:
+        """(B, 12) one-hot keys -> (B, 12) pitch-class logits: the profile rotated to each key."""
+        c = torch.arange(N_PITCH_CLASSES, device=key.device)
+        table = self.key_profile[(c[None, :] - c[:, None]) % N_PITCH_CLASSES]  # (key, pitch class)
+        return key @ table.to(key.dtype)
+
+    def _hidden(self, z: torch.Tensor, key: torch.Tensor | None = None) -> torch.Tensor:
+        x = torch.cat([z, key if key is not None else self.key_one_hot(z)], 1) if self.key else z
+        h = torch.relu(self.dense(x)).view(z.shape[0], -1, self.start)  # (B, 16d, L/s**n)
         for up in self.ups:
             h = torch.relu(up(h))  # (B, C/2, L·s)
         return h  # (B, d, seq_len)
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """What the critic sees: (B, 4, L) standardised, or (B, 131, L) one-hot pitch + 3 features.
+    def logits(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """{name: (B, classes, L)} for every one-hot feature, key and global biases included."""
+        return self._heads(z)[1]
 
-        Categorical: a Gumbel-softmax one-hot while training (a sample from softmax(logits),
+    def _heads(self, z: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The last hidden layer (B, d, L) and the one-hot features' logits."""
+        key = self.key_one_hot(z) if self.key else None
+        h = self._hidden(z, key)
+        out = {}
+        if self.encoding.pitch_one_hot:
+            out["pitch"] = self.pitch(h)
+            if key is not None:
+                out["pitch"] = out["pitch"] + tile_pitch_classes(self.key_bias(key))[..., None]
+        if self.encoding.time_bins:
+            out["step"], out["duration"] = self.time(h).chunk(2, 1)
+        if self.bias is not None:
+            b = self.bias(z)  # (B, 12? + 2·bins)
+            if self.encoding.pitch_one_hot:
+                out["pitch"] = out["pitch"] + tile_pitch_classes(b[:, :N_PITCH_CLASSES])[..., None]
+                b = b[:, N_PITCH_CLASSES:]
+            if self.encoding.time_bins:
+                bs, bd = b.chunk(2, 1)
+                out["step"], out["duration"] = out["step"] + bs[..., None], out["duration"] + bd[..., None]
+        return h, out
+
+    def _assemble(self, h: torch.Tensor, picked: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Continuous channels from `out` and the picked one-hot groups (or values), in FEATURES order."""
+        cont = self.out(h).to(next(iter(picked.values())).dtype) if picked else self.out(h)
+        parts, c = [], 0
+        for name, size in zip(FEATURES, self.encoding.sizes):
+            if name in picked:
+                parts.append(picked[name])
+            else:
+                parts.append(cont[:, c:c + 1])
+                c += 1
+        return torch.cat(parts, 1)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """What the critic sees: (B, NoteEncoding.channels, L), e.g. (B, 4, L) or (B, 131, L).
+
+        One-hot groups: a Gumbel-softmax one-hot while training (a sample from softmax(logits),
         gradient through the tempered soft version), the argmax one-hot in eval mode.
         """
-        h = self._hidden(z)
-        if not self.categorical:
-            return self.out(h)  # (B, 4, L)
-        logits = self.pitch(h)  # (B, 128, L)
-        if self.training:
-            hot = nn.functional.gumbel_softmax(logits, tau=self.tau, hard=True, dim=1)  # (B, 128, L)
-        else:
-            hot = nn.functional.one_hot(logits.argmax(1), N_PITCHES).movedim(-1, 1).to(logits.dtype)
-        return torch.cat([hot, self.out(h)], 1)  # (B, 131, L)
+        if not self.onehot:
+            return self.out(self._hidden(z))  # (B, 4, L)
+        h, all_logits = self._heads(z)
+        picked = {}
+        for name, logits in all_logits.items():
+            if self.training:
+                picked[name] = nn.functional.gumbel_softmax(logits, tau=self.tau, hard=True, dim=1)
+            else:
+                picked[name] = nn.functional.one_hot(logits.argmax(1), logits.shape[1]).movedim(-1, 1).to(logits.dtype)
+        return self._assemble(h, picked)
 
     def features(self, z: torch.Tensor, sampling: str | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
-        """(B, 4, L) standardised (pitch, step, duration, velocity) under either head.
+        """(B, 4, L) standardised (pitch, step, duration, velocity) under any encoding.
 
-        Categorical: the pitch is drawn from softmax(logits) (`generator` seeds it; the
+        One-hot features are drawn from softmax(logits) (`generator` seeds it; the
         distribution the critic judged in training) or taken as the argmax; `sampling`
-        overrides the config's `pitch_sampling`.
+        (default: the config's `pitch_sampling`) applies to every one-hot feature.
         """
-        h = self._hidden(z)
-        if not self.categorical:
-            return self.out(h)
-        logits = self.pitch(h).float()  # (B, 128, L)
+        if not self.onehot:
+            return self.out(self._hidden(z))
         sampling = sampling or self.pitch_sampling
-        if sampling == "argmax":
-            idx = logits.argmax(1)  # (B, L)
-        elif sampling == "softmax":
-            probs = logits.softmax(1).transpose(1, 2).reshape(-1, N_PITCHES)  # (B·L, 128)
-            idx = torch.multinomial(probs, 1, generator=generator).view(logits.shape[0], -1)  # (B, L)
-        else:
+        if sampling not in ("softmax", "argmax"):
             raise ValueError(f"pitch sampling {sampling!r}: use 'softmax' or 'argmax'")
-        pitch = self.pitch_values.to(logits.dtype)[idx]  # (B, L) standardised
-        return torch.cat([pitch[:, None], self.out(h).to(logits.dtype)], 1)  # (B, 4, L)
+        h, all_logits = self._heads(z)
+        picked = {}
+        for name, logits in all_logits.items():
+            logits = logits.float()  # (B, K, L)
+            if sampling == "argmax":
+                idx = logits.argmax(1)  # (B, L)
+            else:
+                probs = logits.softmax(1).transpose(1, 2).reshape(-1, logits.shape[1])  # (B·L, K)
+                idx = torch.multinomial(probs, 1, generator=generator).view(logits.shape[0], -1)
+            picked[name] = getattr(self, f"{name}_values").float()[idx][:, None]  # (B, 1, L) standardised
+        return self._assemble(h, picked)  # (B, 4, L)
 
 
 def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
@@ -147,6 +329,29 @@ def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
     return s.repeat_interleave(g).view(b, 1, 1).expand(b, 1, length).to(h.dtype)
 
 
+def window_summary(x: torch.Tensor, encoding: NoteEncoding) -> torch.Tensor:
+    """Per-window statistics of a critic input (B, channels, L) -> (B, summary_size(encoding)).
+
+    One-hot groups give their histogram over the window (pitch folded to 12 pitch classes: the
+    key shows there); continuous channels their mean and std. All differentiable in x, as the
+    gradient penalty needs (std via sqrt(var + eps), finite at a constant channel).
+    """
+    parts = []
+    for group, size in zip(x.split(list(encoding.sizes), 1), encoding.sizes):
+        if size == N_PITCHES:
+            parts.append(fold_pitch_classes(group.mean(-1)))  # (B, 12)
+        elif size > 1:
+            parts.append(group.mean(-1))  # (B, bins)
+        else:
+            g = group[:, 0].float()
+            parts += [g.mean(-1, keepdim=True), (g.var(-1, keepdim=True) + 1e-6).sqrt().to(x.dtype)]
+    return torch.cat(parts, 1)
+
+
+def summary_size(encoding: NoteEncoding) -> int:
+    return sum(N_PITCH_CLASSES if s == N_PITCHES else (s if s > 1 else 2) for s in encoding.sizes)
+
+
 class PianoCritic(nn.Module):
     """Mirror of the generator: a stride-1 conv, then strided convs down to (16d, start), then a scalar."""
 
@@ -154,22 +359,32 @@ class PianoCritic(nn.Module):
         super().__init__()
         n, start = plan(cfg.seq_len, cfg.stride)
         ch = widths(cfg.d, n)[::-1]  # 2d, 4d, …, 16d
-        c_in = in_channels(cfg)
-        # One-hot input: a linear 1x1 embedding first, so the k-tap conv reads 16 channels, not 131.
-        self.embed = sn(nn.Conv1d(c_in, PITCH_EMBED, 1), spectral_norm) if c_in != N_FEATURES else None
-        self.inp = sn(nn.Conv1d(PITCH_EMBED if self.embed else c_in, ch[0], cfg.kernel_size, padding="same"),
+        self.encoding = NoteEncoding.of(cfg)
+        c_in = self.encoding.channels
+        # One-hot input: a linear 1x1 embedding first, so the k-tap conv reads 16 channels per
+        # one-hot group (e.g. 16, not 131), not the one-hot itself.
+        n_groups = sum(self.encoding.categorical)
+        width = EMBED_PER_GROUP * n_groups
+        self.embed = sn(nn.Conv1d(c_in, width, 1), spectral_norm) if n_groups else None
+        self.inp = sn(nn.Conv1d(width if self.embed else c_in, ch[0], cfg.kernel_size, padding="same"),
                       spectral_norm)
         self.downs = nn.ModuleList(down1d(ch[i], ch[i + 1], cfg.kernel_size, cfg.stride, spectral_norm)
                                    for i in range(n))
         self.mbstd = cfg.minibatch_std
-        self.head = sn(nn.Linear((ch[-1] + int(self.mbstd)) * start, 1), spectral_norm)
+        n_summary = 4 * cfg.d if cfg.critic_summary else 0
+        self.summary = nn.Sequential(
+            sn(nn.Linear(summary_size(self.encoding), n_summary), spectral_norm), nn.LeakyReLU(LEAK),
+            sn(nn.Linear(n_summary, n_summary), spectral_norm), nn.LeakyReLU(LEAK),
+        ) if cfg.critic_summary else None
+        self.head = sn(nn.Linear((ch[-1] + int(self.mbstd)) * start + n_summary, 1), spectral_norm)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        feats = [self.summary(window_summary(x, self.encoding))] if self.summary is not None else []
         if self.embed is not None:
-            x = self.embed(x)  # (B, 16, L)
+            x = self.embed(x)  # (B, 16·groups, L)
         h = nn.functional.leaky_relu(self.inp(x), LEAK)  # (B, 2d, L)
         for down in self.downs:
             h = nn.functional.leaky_relu(down(h), LEAK)  # (B, 2C, L/s)
         if self.mbstd:
             h = torch.cat([h, minibatch_std(h)], 1)  # (B, 16d + 1, start)
-        return self.head(h.flatten(1)).squeeze(1)  # (B,)
+        return self.head(torch.cat([h.flatten(1)] + feats, 1)).squeeze(1)  # (B,)

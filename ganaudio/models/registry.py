@@ -6,11 +6,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, build
-from ganaudio.models.pianogan import PianoCritic, PianoGenerator, in_channels
+from ganaudio.models.pianogan import NoteEncoding, PianoCritic, PianoGenerator, in_channels, time_values
 from ganaudio.models.specgan import SpecGANCritic, SpecGANGenerator
 
 MODEL_CONFIGS = {"pianogan": PianoGANModelConfig, "spectogan": SpectoGANModelConfig}
@@ -27,36 +28,53 @@ def model_config(kind: str, cfg: Any):
     return cfg
 
 
-def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = None) -> nn.Module:
-    """`stats` (NoteStats) sets the categorical PianoGAN's pitch table; without it the table is
-    a zeros placeholder that only a loaded state dict may fill (what `load_generator` does)."""
+def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = None,
+                    key_prior: tuple | None = None) -> nn.Module:
+    """`stats` (NoteStats) sets a PianoGAN's one-hot value tables; without it they are zeros
+    placeholders that only a loaded state dict may fill (what `load_generator` does)."""
     cfg = model_config(kind, model_cfg)
     data_shape = tuple(data_shape)
     if kind == "pianogan":
         want = (in_channels(cfg), cfg.seq_len)
         if data_shape != want:
             raise ValueError(f"pianogan data shape {data_shape} != {want} (pitch_head {cfg.pitch_head!r}, "
-                             f"seq_len {cfg.seq_len}); make notes.seq_len and pianogan.model.seq_len equal and build "
-                             "NoteWindows with pitch_one_hot=True for the categorical head")
-        return PianoGenerator(cfg, pitch_values=None if stats is None else standardised_pitches(stats))
+                             f"time_head {cfg.time_head!r}, seq_len {cfg.seq_len}); make notes.seq_len and "
+                             "pianogan.model.seq_len equal and build NoteWindows with encoding=NoteEncoding.of(cfg)")
+        values = None if stats is None else standardised_values(stats, NoteEncoding.of(cfg))
+        return PianoGenerator(cfg, values=values, key_prior=key_prior)
     return SpecGANGenerator(cfg, data_shape)
 
 
-def standardised_pitches(stats: Any) -> torch.Tensor:
-    """(128,) the standardised value of every MIDI pitch under NoteStats (pitch is channel 0, not logged)."""
-    return (torch.arange(128, dtype=torch.float64) - stats.mean[0]) / stats.std[0]
+def standardised_values(stats: Any, encoding: NoteEncoding) -> dict[str, torch.Tensor]:
+    """{name: (classes,)} the standardised value of every class of each one-hot feature under NoteStats.
+
+    Pitch classes are the MIDI pitches 0..127; time classes stand for their bins' seconds
+    (`time_values`). Each goes through `stats.normalise` like a real note would.
+    """
+    out = {}
+    if encoding.pitch_one_hot:
+        raw = np.zeros((128, 4))
+        raw[:, 0], raw[:, 1:] = np.arange(128), 1.0
+        out["pitch"] = torch.from_numpy(np.asarray(stats.normalise(raw))[:, 0].copy())
+    for i, name in ((1, "step"), (2, "duration")):
+        if encoding.time_bins:
+            raw = np.ones((encoding.time_bins, 4))
+            raw[:, i] = time_values(name, encoding.time_bins)
+            out[name] = torch.from_numpy(np.asarray(stats.normalise(raw))[:, i].copy())
+    return out
 
 
 def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: tuple,
-                 stats: Any = None) -> tuple[nn.Module, nn.Module]:
+                 stats: Any = None, key_prior: tuple | None = None) -> tuple[nn.Module, nn.Module]:
     """(generator, critic) for "pianogan" (data (4 or 131, seq_len)) or "spectogan" (data (1, H, W)).
 
     The categorical PianoGAN needs `stats` (the NoteStats of its windows) for its pitch table.
     """
     cfg = model_config(kind, model_cfg)
-    if kind == "pianogan" and cfg.pitch_head == "categorical" and stats is None:
-        raise ValueError("pianogan.model.pitch_head 'categorical' needs stats: pass build_models(..., stats=dataset.stats)")
-    generator = build_generator(kind, cfg, data_shape, stats)
+    if kind == "pianogan" and any(NoteEncoding.of(cfg).categorical) and stats is None:
+        raise ValueError("a categorical pianogan head (pitch_head or time_head) needs stats: "
+                         "pass build_models(..., stats=dataset.stats)")
+    generator = build_generator(kind, cfg, data_shape, stats, key_prior)
     if kind == "pianogan":
         critic = PianoCritic(cfg, spectral_norm=train_cfg.spectral_norm)
     else:

@@ -9,7 +9,7 @@ import torch
 from ganaudio.config import PianoGANModelConfig, TrainConfig
 from ganaudio.data.datasets import NoteWindows
 from ganaudio.data.windows import NoteStats
-from ganaudio.models.pianogan import PianoCritic, PianoGenerator, minibatch_std, one_hot_window
+from ganaudio.models.pianogan import NoteEncoding, PianoCritic, PianoGenerator, minibatch_std
 from ganaudio.models.registry import build_models, config_dict, load_generator
 from ganaudio.tasks.pianogan import generate_notes
 from ganaudio.training.state import TrainState, save_generator
@@ -77,13 +77,14 @@ def test_training_draws_pitches_but_eval_takes_the_argmax():
     a, b = g(z)[:, :128].argmax(1), g(z)[:, :128].argmax(1)
     assert not torch.equal(a, b)  # Gumbel noise: a fresh draw each call
     g.eval()
-    logits = g.pitch(g._hidden(z))
+    logits = g.logits(z)["pitch"]
     assert torch.equal(g(z)[:, :128].argmax(1), logits.argmax(1))
     assert torch.equal(g(z), g(z))
 
 
 def test_real_one_hot_round_trips_the_midi_pitch(notes_dir):
-    plain, hot = NoteWindows(notes_dir, "train"), NoteWindows(notes_dir, "train", pitch_one_hot=True)
+    plain = NoteWindows(notes_dir, "train")
+    hot = NoteWindows(notes_dir, "train", encoding=NoteEncoding(pitch_one_hot=True))
     assert plain.data_shape == (4, L) and hot.data_shape == (131, L)
     for i in range(len(hot)):
         x = hot[i]  # (131, L)
@@ -91,15 +92,13 @@ def test_real_one_hot_round_trips_the_midi_pitch(notes_dir):
         assert x[:128].sum(0).eq(1).all()
         np.testing.assert_array_equal(x[:128].argmax(0).numpy(), hot.raw[i, :, 0].astype(np.int64))
         torch.testing.assert_close(x[128:], plain[i][1:])
-    pitch = torch.tensor([0, 60, 127])
-    assert torch.equal(one_hot_window(pitch, torch.zeros(3, 3))[:128].argmax(0), pitch)
 
 
 def test_categorical_build_needs_stats_and_the_one_hot_shape(notes_dir):
     stats = NoteStats.from_json(notes_dir / "stats.json")
     with pytest.raises(ValueError, match="needs stats"):
         build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (131, L))
-    with pytest.raises(ValueError, match="pitch_one_hot"):
+    with pytest.raises(ValueError, match="NoteEncoding"):
         build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (4, L), stats=stats)
     g, _ = build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (131, L), stats=stats)
     # The pitch table denormalises back to every MIDI pitch exactly.
@@ -119,12 +118,12 @@ def test_generate_notes_gives_integer_midi_pitches_for_the_categorical_head(tmp_
     np.testing.assert_array_equal(notes, again)  # seeded, softmax draws included
     if sampling == "argmax":  # the argmax pitch, clipped to the observed range like any pitch
         z = g.sample_latent(5, generator=torch.Generator().manual_seed(3))
-        want = g.pitch(g._hidden(z)).argmax(1).clamp(stats.pitch_min, stats.pitch_max)
+        want = g.logits(z)["pitch"].argmax(1).clamp(stats.pitch_min, stats.pitch_max)
         np.testing.assert_array_equal(pitch, want.numpy())
 
 
 def test_softmax_sampling_follows_the_logits():
-    g = PianoGenerator(tiny(pitch_head="categorical"), pitch_values=torch.arange(128.0)).eval()
+    g = PianoGenerator(tiny(pitch_head="categorical"), values={"pitch": torch.arange(128.0)}).eval()
     with torch.no_grad():
         g.pitch.weight.zero_()
         g.pitch.bias.fill_(-30.0)
