@@ -1,0 +1,156 @@
+"""Train and evaluate PianoGAN variants side by side, without DVC or MLflow.
+
+Each variant is params.yaml's `pianogan` section with overrides, trained by the same
+`ganaudio.tasks.pianogan.train` the DVC stage calls, then scored by `evaluate` (the metrics of
+reports/pianogan/metrics.json). Variants run as parallel processes: on a GPU they share it; on
+2 CPU cores run one at a time (`--jobs 1`), since two contend for the cores.
+
+    python experiments/pianogan_variants.py --out /tmp/variants --jobs 6 base time full
+    python experiments/pianogan_variants.py --list
+
+Needs the notes stage's output (data/processed/notes). Writes <out>/<variant>/ (checkpoints)
+and <out>/results.json, and prints one row per variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ganaudio.config import deep_merge, load_params  # noqa: E402
+
+_TIME = {"time_head": "categorical"}
+_WINDOW = {"global_bias": True, "critic_summary": True}
+_KEY = {"key_latent": True}
+_MBSTD = {"minibatch_std": True}
+_WGANGP = {"loss": "wgan-gp", "spectral_norm": False, "critic_steps": 5, "lr_d": 1e-4, "lr_g": 1e-4,
+           "betas": [0.5, 0.9]}
+# The screens' starting point, spelled out so the tables stay reproducible whatever the presets say:
+# the first cpu recipe (categorical pitch, d=32, hinge + spectral norm, 1 critic step, 1,600 steps).
+SCREEN_BASE = {
+    "preset": "cpu",
+    "model": {"d": 32, "pitch_head": "categorical", "time_head": "continuous", "key_latent": False,
+              "global_bias": False, "critic_summary": False, "minibatch_std": False},
+    "train": {"loss": "hinge", "spectral_norm": True, "critic_steps": 1, "lr_g": 1e-4, "lr_d": 4e-4,
+              "betas": [0.0, 0.9], "batch_size": 64, "steps": 1600, "checkpoint_every": 200},
+}
+_SCREEN = {
+    "base": {},
+    "base_seed1": {"train": {"seed": 1}},
+    "time": {"model": _TIME},
+    "time_bias": {"model": {**_TIME, "global_bias": True}},
+    "full": {"model": {**_TIME, **_WINDOW}},
+    "window": {"model": _WINDOW},
+    "full_mbstd": {"model": {**_TIME, **_WINDOW, **_MBSTD}},
+    "full_long": {"model": {**_TIME, **_WINDOW}, "train": {"steps": 3200}},
+    "full_wgangp": {"model": {**_TIME, **_WINDOW}, "train": _WGANGP},
+    "key": {"model": _KEY},
+    "key_seed1": {"model": _KEY, "train": {"seed": 1}},
+    "key_compiled": {"model": _KEY, "runtime": {"compile": True}},
+    "key_window": {"model": {**_KEY, **_WINDOW}},
+    "key_mbstd": {"model": {**_KEY, **_MBSTD}},
+    "key_time_mbstd": {"model": {**_KEY, **_TIME, **_MBSTD}},
+    "key_full_mbstd": {"model": {**_KEY, **_TIME, **_WINDOW, **_MBSTD}},
+    "key_full_mbstd_seed1": {"model": {**_KEY, **_TIME, **_WINDOW, **_MBSTD}, "train": {"seed": 1}},
+    "key_full_wgangp": {"model": {**_KEY, **_TIME, **_WINDOW}, "train": _WGANGP},
+    "key_full_wgangp_c2": {"model": {**_KEY, **_TIME, **_WINDOW}, "train": {**_WGANGP, "critic_steps": 2}},
+    # sized for 15 CPU minutes on 2 cores (0.64 steps/s at d=32, 1.27 at d=16, 2.4 at d=16 batch 32)
+    "c2_d32_550": {"model": {**_KEY, **_TIME, **_WINDOW}, "train": {**_WGANGP, "critic_steps": 2, "steps": 550}},
+    "c2_d32_550_seed1": {"model": {**_KEY, **_TIME, **_WINDOW},
+                         "train": {**_WGANGP, "critic_steps": 2, "steps": 550, "seed": 1}},
+    "c2_d16_1100": {"model": {**_KEY, **_TIME, **_WINDOW, "d": 16},
+                    "train": {**_WGANGP, "critic_steps": 2, "steps": 1100}},
+    "c2_d16_1100_seed1": {"model": {**_KEY, **_TIME, **_WINDOW, "d": 16},
+                          "train": {**_WGANGP, "critic_steps": 2, "steps": 1100, "seed": 1}},
+    "c2_d16_b32_2000": {"model": {**_KEY, **_TIME, **_WINDOW, "d": 16},
+                        "train": {**_WGANGP, "critic_steps": 2, "steps": 2000, "batch_size": 32}},
+    "c1_d16_1600": {"model": {**_KEY, **_TIME, **_WINDOW, "d": 16},
+                    "train": {**_WGANGP, "critic_steps": 1, "steps": 1600}},
+}
+VARIANTS: dict[str, dict] = {name: deep_merge(SCREEN_BASE, o) for name, o in _SCREEN.items()}
+VARIANTS["cpu_preset"] = {}  # params.yaml's pianogan section as it stands
+VARIANTS["cpu_preset_seed1"] = {"train": {"seed": 1}}
+
+
+def run_variant(name: str, overrides: dict, params: str, notes_dir: str, out: str, threads: int) -> dict:
+    import torch
+
+    from ganaudio.tasks.pianogan import evaluate, train
+
+    torch.set_num_threads(threads)
+    overrides = dict(overrides)
+    runtime = {"mlflow": False, "progress": False, **overrides.pop("runtime", {})}
+    p = load_params(params, {"pianogan": overrides, "runtime": runtime})
+    model_dir = Path(out) / name
+    t0 = time.perf_counter()
+    summary = train(p.pianogan, p.runtime, Path(notes_dir), model_dir)
+    seconds = time.perf_counter() - t0
+    metrics = evaluate(p.pianogan, model_dir, Path(notes_dir))
+    result = {"variant": name, "overrides": overrides, "train_seconds": seconds,
+              "steps_per_s": summary["steps_per_s"], "steps": p.pianogan.train.steps, **metrics}
+    (Path(out) / f"{name}.json").write_text(json.dumps(result, indent=2))  # kept if a later variant fails
+    return result
+
+
+def row(r: dict) -> str:
+    g = r["gap_closed"]
+    s = r["spread"]
+    return (f"{r['variant']:22s} {r['median_gap_closed']:6.3f} {min(v for v in g.values() if v is not None):7.3f} "
+            f"{g['in_key_ratio']:7.3f} {g['note_density']:7.3f} {g['polyphony']:7.3f} "
+            f"{s['step_std']['generated']:5.2f}/{s['step_std']['real']:4.2f} "
+            f"{s['duration_std']['generated']:5.2f}/{s['duration_std']['real']:4.2f} "
+            f"{s['diversity']['generated']:5.3f}/{s['diversity']['real']:5.3f} {r['train_seconds']:7.1f}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variants", nargs="*", default=["base", "full"])
+    ap.add_argument("--out", default="experiments/out")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--notes", default="data/processed/notes")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads per variant")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="override for every variant, e.g. train.steps=800")
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args(argv)
+    if args.list:
+        for name, o in VARIANTS.items():
+            print(f"{name:22s} {json.dumps(o)}")
+        return 0
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        ap.error(f"unknown variants {unknown}; --list shows them")
+    common: dict = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        node = {}
+        cur = node
+        *path, last = key.split(".")
+        for k in path:
+            cur = cur.setdefault(k, {})
+        cur[last] = json.loads(value)
+        common = deep_merge(common, node)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_variant, v, deep_merge(VARIANTS[v], common), args.params, args.notes,
+                               args.out, args.threads) for v in args.variants]
+        for f in as_completed(futures):
+            print(row(f.result()), flush=True)
+        results = [f.result() for f in futures]
+    (Path(args.out) / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"{'variant':22s} {'median':>6s} {'min':>7s} {'in_key':>7s} {'density':>7s} {'poly':>7s} "
+          f"{'step_std':>10s} {'dur_std':>10s} {'diversity':>11s} {'train_s':>7s}")
+    for r in results:
+        print(row(r))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
