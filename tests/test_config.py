@@ -14,7 +14,9 @@ def write(tmp_path, text):
 def test_project_params_load_with_cpu_presets():
     params = load_params("params.yaml")
     assert isinstance(params, Params)
-    assert params.pianogan.train.loss == "hinge" and params.pianogan.train.critic_steps == 1
+    assert params.pianogan.train.loss == "wgan-gp" and params.pianogan.train.critic_steps == 2
+    assert params.pianogan.model.time_head == "categorical" and params.pianogan.model.key_latent
+    assert params.spectogan.train.loss == "hinge" and params.spectogan.train.critic_steps == 1
     assert (params.mels.n_mels, params.mels.n_frames) == (64, 64)
 
 
@@ -61,5 +63,6 @@ def test_unknown_preset_is_an_error():
 
 def test_flatten_round_trip_of_resolved_config():
     flat = flatten(to_dict(params_from_dict({})))
-    assert flat["pianogan.train.betas"] == [0.0, 0.9]
+    assert flat["pianogan.train.betas"] == [0.5, 0.9]  # the WGAN-GP default, untouched by the cpu preset
+    assert flat["spectogan.train.betas"] == [0.0, 0.9]  # the hinge recipe's
     assert flat["runtime.device"] == "auto"

@@ -12,7 +12,9 @@ import torch
 from ganaudio.config import PianoGANConfig, RuntimeConfig, to_dict
 from ganaudio.data.datasets import NoteWindows
 from ganaudio.data.windows import NoteStats
+from ganaudio.models.pianogan import NoteEncoding
 from ganaudio.tasks.common import initial_checkpoint, latest_checkpoint, log_generator
+from ganaudio.utils.io import atomic_path
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,14 @@ def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir:
     from ganaudio.models.registry import build_models
     from ganaudio.training.loop import train_gan
 
-    dataset = NoteWindows(notes_dir, "train", pitch_one_hot=cfg.model.pitch_head == "categorical")
-    generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape, stats=dataset.stats)
+    dataset = NoteWindows(notes_dir, "train", encoding=NoteEncoding.of(cfg.model))
+    key_prior = None
+    if cfg.model.key_latent:
+        from ganaudio.metrics.music import key_statistics
+
+        key_prior = key_statistics(dataset.raw)
+    generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape, stats=dataset.stats,
+                                     key_prior=key_prior)
     summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
                         model_config=to_dict(cfg.model), data_shape=dataset.data_shape)
     if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
@@ -67,6 +75,9 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     stats = NoteStats.from_json(notes_dir / "stats.json")
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = generate_notes(ckpt, stats, rc.n_samples, rc.seed, pitch_sampling=cfg.model.pitch_sampling)
+    with atomic_path(out_dir / "samples.npz") as tmp:  # the raw notes, before MIDI's tick grid
+        with open(tmp, "wb") as f:
+            np.savez(f, notes=samples)
     renderers = set()
     for i, notes in enumerate(samples):
         pm = notes_to_midi(notes)

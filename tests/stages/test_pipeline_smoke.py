@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -38,12 +39,25 @@ def test_pianogan_render_writes_valid_256_note_midi(ws):
     import pretty_midi
     import soundfile as sf
 
+    from ganaudio.audio.midi import MIN_TICKS, TICKS_PER_SECOND
+
     samples = ws / "reports/pianogan/samples"
     midis = sorted(samples.glob("sample_*.mid"))
     assert len(midis) == 2
-    for path in midis:
-        notes = pretty_midi.PrettyMIDI(str(path)).instruments[0].notes
-        assert len(notes) == 256
+    with np.load(samples / "samples.npz") as f:
+        raw = f["notes"]
+    assert raw.shape == (2, 256, 4)  # 256 generated notes per latent vector
+    for path, notes in zip(midis, raw):
+        written = pretty_midi.PrettyMIDI(str(path)).instruments[0].notes
+        onset = np.cumsum(notes[:, 1])
+        # Every generated note is in the MIDI, except a key struck again within a tick or two
+        # (MIDI cannot hold both; notes_to_midi keeps the later strike, as a piano would).
+        restruck = [any(notes[j, 0] == notes[i, 0] and 0 <= onset[j] - onset[i] < MIN_TICKS / TICKS_PER_SECOND
+                        for j in range(i + 1, 256)) for i in range(256)]
+        assert len(written) == 256 - sum(restruck)
+        got = sorted((n.pitch, round(n.start * TICKS_PER_SECOND)) for n in written)
+        want = sorted((int(p), round(t * TICKS_PER_SECOND)) for (p, t, r) in zip(notes[:, 0], onset, restruck) if not r)
+        assert all(g[0] == w[0] and abs(g[1] - w[1]) <= 1 for g, w in zip(got, want))
         assert sf.info(str(path.with_suffix(".wav"))).frames > 0
         assert path.with_suffix(".png").stat().st_size > 0
     assert (samples / "pitch_only.mid").exists() and (samples / "interpolation.png").exists()
