@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ganaudio.config import deep_merge, load_params  # noqa: E402
+from ganaudio.config import deep_merge, load_params
 
 _TIME = {"time_head": "categorical"}
 _WINDOW = {"global_bias": True, "critic_summary": True}

@@ -203,7 +203,8 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
                 bar.set_postfix(d=f"{row['adv/critic_loss']:.3f}", g=f"{row['adv/gen_loss']:.3f}")
 
         if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps:
-            state.seconds = seconds_before + time.perf_counter() - t0
+            if seconds_before is not None:
+                state.seconds = seconds_before + time.perf_counter() - t0
             last_good = _checkpoint(state, latest, d)
     bar.close()
 
@@ -221,7 +222,7 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
     distributed.barrier(d)
     done = state.step - start_step
     return {"steps": state.step, "steps_run": done, "rank": d.rank, "resumed_from": resumed, "seconds": seconds,
-            "train_seconds": state.seconds,  # over all runs that built this checkpoint
+            "train_seconds": state.seconds,  # over all runs that built this checkpoint; None if unknown
             "steps_per_s": done / seconds if seconds > 0 else 0.0,
             "final": {k: v for k, v in last_row.items() if k != "step"},
             "checkpoint": str(latest), "generator": str(run_dir / "generator.pt")}

@@ -61,7 +61,7 @@ class TrainState:
     step: int = 0  # generator updates done
     batches: int = 0  # real batches drawn so far by this rank: the sampler position
     rng: list = field(default_factory=list)  # rng_state() of each rank, by rank
-    seconds: float = 0.0  # training wall time up to `step`, summed over resumed runs
+    seconds: float | None = 0.0  # training wall time up to `step`, summed over resumed runs; None: unknown
 
     def to_dict(self) -> dict:
         return {
@@ -84,7 +84,8 @@ class TrainState:
         self.opt_g.load_state_dict(ckpt["opt_g"])
         self.opt_d.load_state_dict(ckpt["opt_d"])
         self.step, self.batches, self.rng = ckpt["step"], ckpt["batches"], ckpt["rng"]
-        self.seconds = float(ckpt.get("seconds", 0.0))
+        # A checkpoint written before this field existed: its time is unknown, not zero.
+        self.seconds = None if ckpt.get("seconds") is None else float(ckpt["seconds"])
 
     def same_run(self, ckpt: dict) -> Optional[str]:
         """None when `ckpt` belongs to this run, else what differs (for the warning)."""

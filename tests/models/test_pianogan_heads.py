@@ -21,18 +21,6 @@ def tiny(**kw) -> PianoGANModelConfig:
     return PianoGANModelConfig(latent_dim=8, d=1, seq_len=L, kernel_size=5, stride=4, **kw)
 
 
-@pytest.fixture
-def notes_dir(tmp_path):
-    """A processed-notes folder (stats.json + windows_train.npz) of random but valid raw notes."""
-    rng = np.random.default_rng(0)
-    n = 6
-    raw = np.stack([rng.integers(30, 90, (n, L)), rng.exponential(0.1, (n, L)),
-                    rng.exponential(0.4, (n, L)) + 0.02, rng.integers(20, 110, (n, L))], -1).astype(np.float32)
-    NoteStats.fit(raw).to_json(tmp_path / "stats.json")
-    np.savez(tmp_path / "windows_train.npz", windows=raw, piece_ids=np.arange(n))
-    return tmp_path
-
-
 def saved(tmp_path, cfg, stats=None, shape=None):
     """A generator perturbed off its init, saved as generator.pt; returns (generator, path)."""
     shape = shape or ((131 if cfg.pitch_head == "categorical" else 4), L)

@@ -25,18 +25,6 @@ def tiny(**kw) -> PianoGANModelConfig:
     return PianoGANModelConfig(latent_dim=16, d=1, seq_len=L, kernel_size=5, stride=4, **kw)
 
 
-@pytest.fixture
-def notes_dir(tmp_path):
-    rng = np.random.default_rng(0)
-    n = 6
-    step = np.where(rng.random((n, L)) < 0.3, 0.0, rng.exponential(0.2, (n, L)))  # chords and melody
-    raw = np.stack([rng.integers(30, 90, (n, L)), step, rng.exponential(0.4, (n, L)) + 0.02,
-                    rng.integers(20, 110, (n, L))], -1).astype(np.float32)
-    NoteStats.fit(raw).to_json(tmp_path / "stats.json")
-    np.savez(tmp_path / "windows_train.npz", windows=raw, piece_ids=np.arange(n))
-    return tmp_path
-
-
 @pytest.mark.parametrize("name", ["step", "duration"])
 def test_each_time_bin_value_falls_in_its_own_bin(name):
     values = time_values(name, 32)

@@ -182,3 +182,14 @@ def test_seeded_batches_are_a_pure_function_of_position_and_shard_by_rank():
     assert SeededBatches(n, b, seed=6).batch(0) != first[0] or SeededBatches(n, b, seed=6).batch(1) != first[1]
     r0, r1 = SeededBatches(n, 2, 5, rank=0, world_size=2), SeededBatches(n, 2, 5, rank=1, world_size=2)
     assert r0.batch(0) + r1.batch(0) + r0.batch(1) + r1.batch(1) == sum(first[:2], [])
+
+
+def test_a_checkpoint_without_its_training_time_reports_it_unknown_not_zero(tmp_path):
+    run(tmp_path / "old", tiny_train(steps=2, checkpoint_every=2))
+    latest = tmp_path / "old/checkpoints/latest.pt"
+    blob = torch.load(latest, weights_only=False)
+    del blob["seconds"]  # as written before checkpoints carried it
+    torch.save(blob, latest)
+    out, _, _ = run(tmp_path / "old", tiny_train(steps=4, checkpoint_every=2))
+    assert out["resumed_from"] == 2 and out["steps_run"] == 2
+    assert out["train_seconds"] is None and out["seconds"] > 0
