@@ -260,7 +260,8 @@ class PianoGenerator(nn.Module):
 
     def _assemble(self, h: torch.Tensor, picked: dict[str, torch.Tensor]) -> torch.Tensor:
         """Continuous channels from `out` and the picked one-hot groups (or values), in FEATURES order."""
-        cont = self.out(h).to(next(iter(picked.values())).dtype) if picked else self.out(h)
+        dtype = next(iter(picked.values())).dtype  # autocast may leave `out` in bf16, the picks in fp32
+        cont = self.out(h).to(dtype)
         parts, c = [], 0
         for name, size in zip(FEATURES, self.encoding.sizes):
             if name in picked:
