@@ -56,8 +56,8 @@ def standardised_values(stats: Any, encoding: NoteEncoding) -> dict[str, torch.T
         raw = np.zeros((128, 4))
         raw[:, 0], raw[:, 1:] = np.arange(128), 1.0
         out["pitch"] = torch.from_numpy(np.asarray(stats.normalise(raw))[:, 0].copy())
-    for i, name in ((1, "step"), (2, "duration")):
-        if encoding.time_bins:
+    if encoding.time_bins:
+        for i, name in ((1, "step"), (2, "duration")):
             raw = np.ones((encoding.time_bins, 4))
             raw[:, i] = time_values(name, encoding.time_bins)
             out[name] = torch.from_numpy(np.asarray(stats.normalise(raw))[:, i].copy())
@@ -66,9 +66,10 @@ def standardised_values(stats: Any, encoding: NoteEncoding) -> dict[str, torch.T
 
 def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: tuple,
                  stats: Any = None, key_prior: tuple | None = None) -> tuple[nn.Module, nn.Module]:
-    """(generator, critic) for "pianogan" (data (4 or 131, seq_len)) or "spectogan" (data (1, H, W)).
+    """(generator, critic) for "pianogan" (data (NoteEncoding.channels, seq_len)) or "spectogan" (data (1, H, W)).
 
-    The categorical PianoGAN needs `stats` (the NoteStats of its windows) for its pitch table.
+    A PianoGAN with a one-hot head needs `stats` (the NoteStats of its windows) for its value
+    tables; `key_prior` (see `metrics.music.key_statistics`) starts a key latent at the data's keys.
     """
     cfg = model_config(kind, model_cfg)
     if kind == "pianogan" and any(NoteEncoding.of(cfg).categorical) and stats is None:

@@ -12,7 +12,7 @@ from ganaudio.metrics.music import SCALES, key_statistics
 from ganaudio.models.pianogan import (NoteEncoding, PianoCritic, PianoGenerator, fold_pitch_classes,
                                       tile_pitch_classes, time_bin_index, time_edges, time_values,
                                       window_summary)
-from ganaudio.models.registry import build_models, load_generator
+from ganaudio.models.registry import build_models, config_dict, load_generator
 from ganaudio.tasks.pianogan import generate_notes
 from ganaudio.training.state import TrainState, save_generator
 
@@ -155,8 +155,6 @@ def test_load_generator_reproduces_the_full_model(tmp_path, notes_dir):
     g, c = build_models("pianogan", cfg, TrainConfig(), (161, L), stats=stats,
                         key_prior=(np.full(12, 1 / 12), np.linspace(1, 2, 12) / 18))
     opt = torch.optim.Adam(g.parameters())
-    from ganaudio.models.registry import config_dict
-
     save_generator(tmp_path / "generator.pt", TrainState("pianogan", g, c, opt, opt, {}, config_dict(cfg), (161, L)))
     loaded, _ = load_generator(tmp_path / "generator.pt")
     g.eval()
