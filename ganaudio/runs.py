@@ -10,6 +10,8 @@ import datetime as dt
 import os
 from typing import Optional
 
+from ganaudio.errors import BadInputError
+
 HEADLINE = {
     "pianogan": ["median_gap_closed"],
     "spectogan": ["fid", "inception_score", "ndb_k"],
@@ -65,7 +67,7 @@ def print_runs(experiment: str, limit: int = 10, tracking_uri: Optional[str] = N
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         known = ", ".join(e.name for e in client.search_experiments()) or "none"
-        raise ValueError(f"no MLflow experiment {experiment!r} in {uri} (experiments: {known}); "
+        raise BadInputError(f"no MLflow experiment {experiment!r} in {uri} (experiments: {known}); "
                          f"run the pipeline first or set MLFLOW_TRACKING_URI")
     runs = list(client.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"], max_results=limit))
     params = differing_params(runs)

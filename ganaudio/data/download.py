@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -30,7 +29,8 @@ from typing import Callable, Optional, Union
 
 from tqdm import tqdm
 
-from ganaudio.utils.io import replace_dir
+from ganaudio.errors import GanaudioError
+from ganaudio.utils.io import make_temp_dir, replace_dir
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ RETRY_BACKOFF_S = 1.0  # first retry waits this long, then doubles; tests set it
 MemberMap = Callable[[str], Union[str, bool, None]]
 
 
-class DownloadError(RuntimeError):
+class DownloadError(GanaudioError, RuntimeError):
     """A download or extraction problem, phrased as one line naming the file and the fix."""
 
 
@@ -239,8 +239,7 @@ def extract(archive: str | os.PathLike, dest_dir: str | os.PathLike,
     archive, dest_dir = Path(archive), Path(dest_dir)
     if not archive.is_file():
         raise DownloadError(f"{archive}: archive not found; run the fetch again to download it")
-    dest_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}.", suffix=".extracting", dir=dest_dir.parent))
+    tmp = make_temp_dir(dest_dir.parent, f".{dest_dir.name}.", ".extracting")
     try:
         with open(archive, "rb") as f:
             magic = f.read(4)

@@ -34,6 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ganaudio.config import MelsConfig
+from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.utils.io import atomic_dir
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def parse_sc09_name(path: str | os.PathLike) -> tuple[int, str]:
     m = _NAME_RE.match(name)
     digit = m["digit"].capitalize() if m else None
     if digit not in DIGITS:
-        raise ValueError(f"{path}: not an SC09 name; expected <Digit>_<speaker>_nohash_<n>.wav "
+        raise BadInputError(f"{path}: not an SC09 name; expected <Digit>_<speaker>_nohash_<n>.wav "
                          f"with Digit one of {', '.join(DIGITS)}")
     return DIGITS.index(digit), m["speaker"]
 
@@ -281,7 +282,7 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     transform = SpectrogramTransform(cfg)
     for split in SPLITS:  # fail before any slow work
         if not (sc09_root / split).is_dir():
-            raise FileNotFoundError(f"{sc09_root / split}: split folder missing; "
+            raise MissingInputError(f"{sc09_root / split}: split folder missing; "
                                     "run the fetch_sc09 stage first")
     with torch.inference_mode():
         logs: dict[str, torch.Tensor] = {}

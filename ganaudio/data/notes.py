@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from ganaudio.audio.midi import next_onset_same_pitch
 from ganaudio.config import NotesConfig
 from ganaudio.data.windows import NoteStats, make_windows
+from ganaudio.errors import BadInputError, GanaudioError
 from ganaudio.utils.io import atomic_dir, atomic_path
 
 NOTE_COLUMNS = ["pitch", "velocity", "start", "end", "step", "duration"]
@@ -32,7 +33,7 @@ CSV_NAME = "maestro-v3.0.0.csv"
 PEDAL_CC = 64
 
 
-class CorruptMidiError(ValueError):
+class CorruptMidiError(BadInputError):
     """A MIDI file that cannot be parsed; the message names the file."""
 
 
@@ -40,7 +41,7 @@ class CorruptMidiWarning(UserWarning):
     """A MIDI file skipped during extraction."""
 
 
-class ExtractionError(RuntimeError):
+class ExtractionError(GanaudioError, RuntimeError):
     """Too many files failed, or the dataset folder is not usable."""
 
 

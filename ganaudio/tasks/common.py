@@ -6,13 +6,14 @@ from pathlib import Path
 
 import torch
 
+from ganaudio.errors import MissingInputError
 from ganaudio.utils.tracking import Tracker
 
 
 def latest_checkpoint(model_dir: Path, kind: str) -> Path:
     path = Path(model_dir) / "checkpoints" / "latest.pt"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; run `dvc repro train_{kind}` first")
+        raise MissingInputError(f"{path} is missing; run `dvc repro train_{kind}` first")
     return path
 
 
@@ -20,7 +21,7 @@ def initial_checkpoint(model_dir: Path, kind: str) -> Path:
     """The step-0 generator, written by the training loop: the 'untrained' row of every evaluation."""
     path = Path(model_dir) / "checkpoints" / "initial.pt"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; rerun `dvc repro -f train_{kind}`")
+        raise MissingInputError(f"{path} is missing; rerun `dvc repro -f train_{kind}`")
     return path
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ganaudio.config import Params
+from ganaudio.errors import MissingInputError
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def _maestro_root(maestro_dir: Path) -> Path:
     inner = maestro_dir / "maestro-v3.0.0"
     if (inner / "maestro-v3.0.0.csv").exists():
         return inner
-    raise FileNotFoundError(f"{maestro_dir}: no maestro-v3.0.0.csv found; run `dvc repro fetch_maestro` first")
+    raise MissingInputError(f"{maestro_dir}: no maestro-v3.0.0.csv found; run `dvc repro fetch_maestro` first")
 
 
 def numeric_leaves(summary: dict, prefix: str = "") -> dict[str, float]:
