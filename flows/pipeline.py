@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
+from ganaudio.config import load_params
 from ganaudio.orchestration import dag, dvc
 from ganaudio.orchestration.promotion import headline
 from ganaudio.orchestration.tracking import client_for, flow_run
@@ -48,6 +49,7 @@ def pipeline(gan: str = "all", workspace: str = ".", targets: Optional[list[str]
     """Run the stages `gan` needs in order; returns {'mlflow_run_id': ..., 'ran': {stage: bool}}."""
     logger = get_run_logger()
     ws = str(Path(workspace).resolve())
+    load_params(Path(ws) / "params.yaml")  # a bad params.yaml fails here, before DVC deletes any output
     stages = dag.plan(Path(ws) / "dvc.yaml", gan, targets)
     logger.info("stages: %s", " -> ".join(stages))
     client = client_for(ws)
