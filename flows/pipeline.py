@@ -47,9 +47,9 @@ def repro_task(stage: str, fetch_retries: int = FETCH_RETRIES, fetch_backoff_s: 
 def pipeline(gan: str = "all", workspace: str = ".", targets: Optional[list[str]] = None,
              parent_run_id: Optional[str] = None, fetch_retries: int = FETCH_RETRIES) -> dict:
     """Run the stages `gan` needs in order; returns {'mlflow_run_id': ..., 'ran': {stage: bool}}."""
+    load_params(Path(workspace) / "params.yaml")  # a bad params.yaml fails here, before DVC deletes any output
     logger = get_run_logger()
     ws = str(Path(workspace).resolve())
-    load_params(Path(ws) / "params.yaml")  # a bad params.yaml fails here, before DVC deletes any output
     stages = dag.plan(Path(ws) / "dvc.yaml", gan, targets)
     logger.info("stages: %s", " -> ".join(stages))
     client = client_for(ws)
