@@ -325,6 +325,7 @@ class RuntimeConfig:
     autocast: bool = True  # bf16 autocast on CUDA only
     progress: bool = True
     mlflow: bool = True
+    download_timeout_s: Positive = 30.0  # per connect and per read; a silent server costs one timeout
 
 
 @dataclass

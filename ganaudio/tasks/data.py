@@ -25,7 +25,8 @@ def fetch_maestro(params: Params, out_dir: Path, cache_dir: Path) -> dict:
     else:
         from ganaudio.data.maestro import fetch_maestro as fetch
 
-        root = fetch(params.fetch_maestro, out_dir, cache_dir, progress=params.runtime.progress)
+        root = fetch(params.fetch_maestro, out_dir, cache_dir, progress=params.runtime.progress,
+                     timeout=params.runtime.download_timeout_s)
     index = pd.read_csv(Path(root) / "maestro-v3.0.0.csv")
     return {"source": params.data.source, "pieces": int(len(index)),
             "pieces_per_split": {str(k): int(v) for k, v in index["split"].value_counts().items()},
@@ -43,7 +44,8 @@ def fetch_sc09(params: Params, out_dir: Path, cache_dir: Path) -> dict:
     else:
         from ganaudio.data.sc09 import fetch_sc09 as fetch
 
-        counts = fetch(params.fetch_sc09, out_dir, cache_dir, progress=params.runtime.progress)
+        counts = fetch(params.fetch_sc09, out_dir, cache_dir, progress=params.runtime.progress,
+                       timeout=params.runtime.download_timeout_s)
     return {"source": params.data.source, "clips_per_split": {k: int(v) for k, v in counts.items()},
             "clips": int(sum(counts.values())), "seconds": round(time.perf_counter() - start, 2)}
 
