@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 
 from ganaudio.config import Params, flatten, load_params, to_dict
 from ganaudio.errors import run_main
+from ganaudio.utils.io import write_bytes
 from ganaudio.utils.logs import setup_logging
 from ganaudio.utils.tracking import Tracker, start_run
 
@@ -32,6 +33,11 @@ def tracked(params: Params, experiment: str, stage: str, sections: list[str]) ->
     logged = {s: to_dict(getattr(params, s.split(".")[0])) for s in sections}
     with start_run(experiment, stage, flatten(logged), enabled=params.runtime.mlflow) as tracker:
         yield tracker
+
+
+def copy_losses(model_dir: Path, dest: Path) -> None:
+    """The training log (model_dir/metrics.csv) beside the metrics JSONs, for `dvc plots`: see dvc.yaml."""
+    write_bytes(dest, (Path(model_dir) / "metrics.csv").read_bytes())
 
 
 def run(main: Callable[[], object]) -> None:
