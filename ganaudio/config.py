@@ -4,7 +4,7 @@ Every section of params.yaml maps to a dataclass below. Loading is loud: an unkn
 mistyped key is a one-line `ConfigError` naming the key and the file. Sections with a
 `preset:` key start from a named preset (PRESETS) and apply the explicit keys on top, so
 `dvc exp run -S spectogan.preset=paper` switches a whole recipe and
-`-S spectogan.train.lr_g=2e-4` tweaks one value of it.
+`-S ++spectogan.train.lr_g=2e-4` tweaks one value of it (`++`: a key params.yaml does not list).
 
 Every value is checked when it is loaded, not when a stage first uses it: a field's type may
 carry its allowed range (`Count`, `Share`, `Positive`, … below: `typing.Annotated` with a
