@@ -18,8 +18,13 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
 
 
 def load(args: argparse.Namespace) -> Params:
+    """params.yaml as typed config, with its runtime (threads, device) applied to this process."""
+    from ganaudio.utils.device import apply_runtime
+
     setup_logging()
-    return load_params(args.params)
+    params = load_params(args.params)
+    apply_runtime(params.runtime)
+    return params
 
 
 @contextlib.contextmanager

@@ -37,9 +37,11 @@ def train_classifier(cfg: ClassifierConfig, runtime: RuntimeConfig, mels_dir: Pa
 class Sampler:
     """A checkpoint's generator plus everything needed to turn its output into audio and back."""
 
-    def __init__(self, checkpoint: Path, mels_dir: Path, cfg: SpectoGANConfig, device: str = "cpu"):
+    def __init__(self, checkpoint: Path, mels_dir: Path, cfg: SpectoGANConfig, device: str | None = None):
         from ganaudio.models.registry import load_generator
+        from ganaudio.utils.device import current_device
 
+        device = device or current_device()
         self.generator, self.meta = load_generator(checkpoint, device=device)
         self.stats = load_mel_stats(mels_dir)
         self.mel_cfg = build(MelsConfig, self.stats["config"], str(mels_dir / "stats.pt"), "config")
