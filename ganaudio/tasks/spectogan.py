@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ganaudio.config import ClassifierConfig, MelsConfig, RuntimeConfig, SpectoGANConfig, build
+from ganaudio.config import MelsConfig, RuntimeConfig, SpectoGANConfig, build
 from ganaudio.data.datasets import MelClips, load_mel_stats
 from ganaudio.tasks.common import fit, initial_checkpoint, latest_checkpoint
 from ganaudio.tasks.judge import DigitJudge
@@ -22,16 +22,6 @@ def train(cfg: SpectoGANConfig, runtime: RuntimeConfig, mels_dir: Path, out_dir:
           tracker: Tracker = Tracker()) -> dict:
     dataset = MelClips(mels_dir, "train", with_labels=cfg.model.conditional)
     return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional)
-
-
-def train_classifier(cfg: ClassifierConfig, runtime: RuntimeConfig, mels_dir: Path, out_path: Path,
-                     tracker: Tracker = Tracker()) -> dict:
-    from ganaudio.training.classifier import train_classifier as fit
-    from ganaudio.utils.device import resolve_device
-
-    splits = [MelClips(mels_dir, s, with_labels=True) for s in ("train", "valid", "test")]
-    return fit(*splits, cfg, out_path, device=str(resolve_device(runtime.device)), tracker=tracker,
-               progress=runtime.progress)
 
 
 class Sampler:
