@@ -66,6 +66,7 @@ def generate(args: argparse.Namespace) -> list[Path]:
     """Check everything (params, checkpoint kind, --n, stats) before --out is created."""
     from ganaudio.config import load_params
     from ganaudio.models.registry import read_checkpoint
+    from ganaudio.utils.device import apply_runtime
 
     params = load_params(args.params) if args.params.exists() else None
     if args.n < 1:
@@ -75,6 +76,8 @@ def generate(args: argparse.Namespace) -> list[Path]:
     if blob["kind"] != args.gan:
         raise BadInputError(f"{checkpoint} is a {blob['kind']} checkpoint, not {args.gan}; run "
                             f"`ganaudio generate {blob['kind']} ...` or pass a {args.gan} checkpoint")
+    if params is not None:
+        apply_runtime(params.runtime)
     written: list[Path] = []
     if args.gan == "pianogan":
         from ganaudio.audio.midi import notes_to_midi, render_wav, write_midi

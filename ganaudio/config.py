@@ -193,7 +193,11 @@ class TrainConfig:
     steps: Count = 2000
     checkpoint_every: Count = 200
     log_every: Count = 10
-    seed: Seed = 0
+    seed: Seed = 0  # seeds the model init (before the models are built), the batches and every draw
+    ema_decay: Beta = 0.0  # 0: off; else the generator's EMA (e.g. 0.999) is what is sampled and evaluated
+    init_from: Optional[str] = None  # warm start: null | champion (the registry's champion) | a checkpoint path
+    monitor_every: Annotated[int, Range(lo=0)] = 0  # 0: off; else score the generator on the valid split every N steps, keep best.pt
+    monitor_patience: Annotated[int, Range(lo=0)] = 0  # 0: train all steps; else stop after N monitor scores without a new best
 
 
 @dataclass
@@ -320,6 +324,7 @@ class RuntimeConfig:
     """Machine settings: not experiment identity, so no stage lists them as params."""
 
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    threads: Annotated[int, Range(lo=0)] = 0  # torch CPU threads; 0: the cores this process may use (os.sched_getaffinity)
     workers: Annotated[int, Range(lo=0)] = 2  # 0 and 1: work in this process
     compile: bool = False
     autocast: bool = True  # bf16 autocast on CUDA only
