@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from ganaudio.config import load_params
+from ganaudio.config import check_params
 from ganaudio.orchestration import dag, dvc
 from ganaudio.orchestration.promotion import headline
 from ganaudio.orchestration.tracking import client_for, flow_run
@@ -47,7 +47,7 @@ def repro_task(stage: str, fetch_retries: int = FETCH_RETRIES, fetch_backoff_s: 
 def pipeline(gan: str = "all", workspace: str = ".", targets: Optional[list[str]] = None,
              parent_run_id: Optional[str] = None, fetch_retries: int = FETCH_RETRIES) -> dict:
     """Run the stages `gan` needs in order; returns {'mlflow_run_id': ..., 'ran': {stage: bool}}."""
-    load_params(Path(workspace) / "params.yaml")  # a bad params.yaml fails here, before DVC deletes any output
+    check_params(Path(workspace) / "params.yaml")  # a bad params.yaml fails here, before DVC deletes any output
     logger = get_run_logger()
     ws = str(Path(workspace).resolve())
     stages = dag.plan(Path(ws) / "dvc.yaml", gan, targets)

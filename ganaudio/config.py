@@ -373,6 +373,13 @@ def load_params(path: str | os.PathLike = "params.yaml", overrides: Optional[dic
     return params_from_dict(raw, source=str(path))
 
 
+def check_params(path: str | os.PathLike = "params.yaml") -> Optional[Params]:
+    """Load `path` to fail on a bad params file before DVC runs anything: DVC deletes a stage's
+    outputs before the stage could refuse it. A workspace without one has nothing to check (None)."""
+    path = Path(path)
+    return load_params(path) if path.exists() else None
+
+
 def _yaml_problem(path: Path, e: yaml.YAMLError) -> str:
     """'params.yaml:12:5: YAML syntax error (mapping values are not allowed here); fix that line'."""
     mark = getattr(e, "problem_mark", None)

@@ -174,3 +174,12 @@ def test_checkpoint_model_configs_are_validated_too():
 
     with pytest.raises(ConfigError, match=r"checkpoint: 'pianogan.model.d' is 0"):
         build(PianoGANModelConfig, {"d": 0}, "checkpoint", "pianogan.model")
+
+
+def test_check_params_fails_on_a_bad_file_and_passes_a_workspace_without_one(tmp_path):
+    from ganaudio.config import check_params
+
+    assert check_params(tmp_path / "params.yaml") is None  # a bare DVC workspace: nothing to check
+    assert isinstance(check_params("params.yaml"), Params)
+    with pytest.raises(ConfigError, match="notes.strid"):
+        check_params(write(tmp_path, "notes: {strid: 3}\n"))
