@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
-from ganaudio.utils.tracking import Tracker
+from ganaudio.utils.tracking import CHECKPOINT_TAG, Tracker, file_digest
 
 
 def latest_checkpoint(model_dir: Path, kind: str) -> Path:
@@ -26,9 +24,14 @@ def initial_checkpoint(model_dir: Path, kind: str) -> Path:
 
 def log_generator(tracker: Tracker, model_dir: Path, kind: str) -> None:
     """Register the trained generator as `ganaudio-<kind>` so flows can compare and promote versions."""
+    import torch  # here, not at the top: flows find checkpoints through this module without torch
+
     from ganaudio.models.registry import load_generator
 
-    generator, meta = load_generator(latest_checkpoint(model_dir, kind))
+    checkpoint = latest_checkpoint(model_dir, kind)
+    generator, meta = load_generator(checkpoint)
+    # The eval run that scores this file tags the same digest: how promotion finds this version's numbers.
+    tracker.set_tags({CHECKPOINT_TAG: file_digest(checkpoint)})
     z = generator.sample_latent(2, generator=torch.Generator().manual_seed(0), device="cpu")
     conditional = bool(meta.get("model_config", {}).get("conditional", False))
     # pt2 export wants one tensor input; a conditional generator also takes labels, so pickle it.
