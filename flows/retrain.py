@@ -36,19 +36,14 @@ def promote(gan: str, workspace: str, pipeline_run_id: str, retrain_run_id: str)
     """Judge the version this pipeline run registered; record the decision on the version and the flow run."""
     logger = get_run_logger()
     client = client_for(workspace)
-    version = promotion.candidate_version(client, gan, pipeline_run_id)
-    if version is None:
-        decision = promotion.Decision(False, f"no new {promotion.model_name(gan)} version: train_{gan} "
-                                             f"was up to date, nothing judged")
-    else:
-        decision = promotion.promote_if_better(client, gan, version.version)
-    client.set_tag(retrain_run_id, f"promotion.{gan}.decision", "promoted" if decision.promote else "kept")
+    decision, version = promotion.judge_pipeline_run(client, gan, pipeline_run_id)
+    verdict = "promoted" if decision.promote else "kept" if version is not None else "nothing new"
+    client.set_tag(retrain_run_id, f"promotion.{gan}.decision", verdict)
     client.set_tag(retrain_run_id, f"promotion.{gan}.reason", decision.reason)
     if version is not None:
-        client.set_tag(retrain_run_id, f"promotion.{gan}.version", str(version.version))
+        client.set_tag(retrain_run_id, f"promotion.{gan}.version", version)
     logger.info("%s: %s", gan, decision.reason)
-    return {"promote": decision.promote, "reason": decision.reason,
-            "version": None if version is None else str(version.version)}
+    return {"promote": decision.promote, "reason": decision.reason, "version": version}
 
 
 @flow(name="ganaudio-retrain")

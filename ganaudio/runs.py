@@ -207,8 +207,7 @@ def stage_rows(client, experiment_id: str, experiment: str, limit: int) -> list[
     rows = []
     for r in runs:
         stage = r.data.tags.get("ganaudio.stage") or r.data.tags.get("ganaudio.flow") or ""
-        name = r.info.run_name or ""
-        row = Row(r.info.run_id, name if stage in ("", name) else f"{name} ({stage})", r.info.start_time,
+        row = Row(r.info.run_id, stage or r.info.run_name or "", r.info.start_time,
                   r.info.status, r.data.tags.get("git.commit", "")[:7], dict(r.data.params))
         metrics = stage_metrics(experiment, r)
         if metrics:
@@ -221,7 +220,9 @@ def stage_rows(client, experiment_id: str, experiment: str, limit: int) -> list[
 
 # ---------------------------------------------------------------- the table
 
-def build_table(experiment: str, rows: list[Row], champions: dict[str, str], title: str, caption: str = ""):
+def build_table(experiment: str, rows: list[Row], champions: dict[str, str], title: str, caption: str = "",
+                names: bool = False):
+    """names: a column with each row's run name (the stage, in the per-stage view)."""
     from rich.table import Table
 
     params = differing_params(rows)
@@ -232,8 +233,10 @@ def build_table(experiment: str, rows: list[Row], champions: dict[str, str], tit
     gans = [experiment] if experiment in RULES else sorted({g for r in rows for g in r.versions})
 
     table = Table(title=title, caption=caption or None, title_justify="left", caption_justify="left",
-                  pad_edge=False, collapse_padding=True)
+                  pad_edge=False)
     table.add_column("run", no_wrap=True)
+    if names:
+        table.add_column("stage", overflow="ellipsis", max_width=24, no_wrap=True)
     table.add_column("started", no_wrap=True)
     for p in params:
         table.add_column(titles.get(p, p), overflow="ellipsis", max_width=16, no_wrap=True)
@@ -248,6 +251,7 @@ def build_table(experiment: str, rows: list[Row], champions: dict[str, str], tit
         stars = [g for g in gans if r.versions.get(g) and r.versions.get(g) == champions.get(g)]
         table.add_row(
             r.run_id[:8] + mark,
+            *([r.name] if names else []),
             started,
             *(_param_value(r.commit if p == "commit" else r.params.get(p)) for p in params),
             *(_number(r.metrics.get(g, {}).get(k)) for g, k, _ in metrics),
@@ -300,5 +304,5 @@ def print_runs(experiment: str, limit: int = 10, tracking_uri: Optional[str] = N
         if loose:
             caption = f"{loose} stage runs outside any pipeline run not shown (--stages lists them)"
     console = console or Console()
-    console.print(build_table(experiment, rows, champion_versions(client), title, caption))
+    console.print(build_table(experiment, rows, champion_versions(client), title, caption, names=stages))
     console.print(f"store: {uri}", style="dim")

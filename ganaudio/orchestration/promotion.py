@@ -174,6 +174,18 @@ def candidate_version(client, gan: str, pipeline_run_id: str):
     return max(ours, key=lambda v: int(v.version)) if ours else None
 
 
+def judge_pipeline_run(client, gan: str, pipeline_run_id: str) -> tuple[Decision, Optional[str]]:
+    """Judge the version a pipeline run's training registered; (decision, version or None).
+
+    A pipeline run whose training was up to date registered nothing, and nothing is judged.
+    """
+    version = candidate_version(client, gan, pipeline_run_id)
+    if version is None:
+        return Decision(False, f"no new {model_name(gan)} version: train_{gan} was up to date, "
+                               f"nothing judged"), None
+    return promote_if_better(client, gan, version.version), str(version.version)
+
+
 def version_of_checkpoint(client, gan: str, digest: str):
     """The newest model version registered from a checkpoint with this sha256, or None."""
     exp = client.get_experiment_by_name(gan)

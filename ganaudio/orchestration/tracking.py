@@ -39,7 +39,7 @@ def client_for(workspace: str | os.PathLike):
 
 def run_name(label: str, workspace: str | os.PathLike) -> str:
     """'<label>-<short commit>-<YYYYmmdd-HHMMSS>': tells pipeline runs apart in any list."""
-    commit = (git_commit(workspace) or "nocommit")[:7]
+    commit = (git_commit(workspace) or "")[:7] or "nocommit"
     return f"{label}-{commit}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
