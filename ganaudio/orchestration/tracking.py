@@ -72,6 +72,8 @@ def resolved_params(params_yaml: str | os.PathLike, keys: list[str]) -> dict:
     """The resolved config (presets applied) under the given params.yaml keys, flattened."""
     from ganaudio.config import flatten, load_params, to_dict
 
+    if not keys:
+        return {}  # no stage reads params.yaml (there may be none)
     flat = flatten(to_dict(load_params(params_yaml)))
     return {k: v for k, v in flat.items() if any(k == p or k.startswith(p + ".") for p in keys)}
 
@@ -135,7 +137,7 @@ def stage_table(client, parent_run_id: str, ran: dict[str, bool], workspace: str
         cols["run_id"].append(run.info.run_id if run else "")
         cols["run_name"].append(run.info.run_name if run else "")
         cols["experiment"].append(names.get(exp_id, ""))
-        cols["status"].append(run.info.status if run else ("no MLflow run" if did_run else "up to date"))
+        cols["status"].append("up to date" if not did_run else run.info.status if run else "no MLflow run")
         # A route of the MLflow UI: prefix the server's address to open it.
         cols["link"].append(f"#/experiments/{exp_id}/runs/{run.info.run_id}" if run else "")
     return cols
