@@ -84,7 +84,7 @@ def test_a_pipeline_runs_artifacts_download_through_the_server(tracking_server, 
 
     fetched = tmp_path / "fetched"
     fetched.mkdir()
-    plots = client.download_artifacts(notes.info.run_id, "plots", str(fetched))
+    client.download_artifacts(notes.info.run_id, "plots", str(fetched))
     local = ws / "reports/data/notes"
     names = sorted(p.name for p in local.iterdir())
     assert names and sorted(p.name for p in (fetched / "plots").iterdir()) == names
@@ -93,4 +93,18 @@ def test_a_pipeline_runs_artifacts_download_through_the_server(tracking_server, 
     assert notes.info.run_id in open(table).read()
     # And they live where the server keeps artifacts.
     assert any(server_home.joinpath("artifacts").rglob(names[0]))
-    del plots
+
+
+def test_local_stores_keep_each_experiments_artifacts_in_the_workspace_and_servers_choose(tmp_path, mlflow_store):
+    from ganaudio.utils.tracking import artifact_location, ensure_experiment
+
+    assert artifact_location("http://mlflow:5000", "spectogan", tmp_path) is None
+    assert artifact_location("https://mlflow.example", "spectogan", tmp_path) is None
+    assert artifact_location("sqlite:///mlflow.db", "pipeline", tmp_path) == (tmp_path / "mlruns/pipeline").as_uri()
+    # A flow started from another folder still files its runs' artifacts under the workspace.
+    exp_id = ensure_experiment(mlflow_store.client, "retrain", tmp_path / "ws")
+    assert mlflow_store.client.get_experiment(exp_id).artifact_location == (tmp_path / "ws/mlruns/retrain").as_uri()
+    assert ensure_experiment(mlflow_store.client, "retrain", tmp_path / "elsewhere") == exp_id
+    mlflow_store.client.delete_experiment(exp_id)
+    with pytest.raises(ValueError, match="experiment 'retrain' is deleted; restore it"):
+        ensure_experiment(mlflow_store.client, "retrain", tmp_path)
