@@ -1,8 +1,8 @@
 """`ganaudio runs`: the terminal compare view of recent MLflow runs.
 
-One row per pipeline run (stage runs grouped by their `mlflow.parentRunId`), with only the params
-that differ between the rows, the GAN's headline metrics, the model version the run left in the
-workspace and a ★ on the `champion`. A param that a row does not have (a stage that did not run,
+One row per pipeline run that ran a stage of the experiment (stage runs grouped by their
+`mlflow.parentRunId`), with only the params that differ between the rows, the GAN's headline
+metrics, the model version the run left in the workspace and a ★ on the `champion`. A param that a row does not have (a stage that did not run,
 a classifier run beside GAN runs) is unknown there, not a difference. Stage runs started outside
 a flow (a plain `dvc repro`) are grouped by the checkpoint they trained or scored. `--stages`
 lists the stage runs themselves.
