@@ -49,11 +49,12 @@ def _params(row) -> dict:
 
 
 def short_names(keys: list[str]) -> dict[str, str]:
-    """Each dotted key's shortest suffix that no other key ends with: 'spectogan.train.lr_g' -> 'lr_g'."""
+    """Each dotted key's shortest suffix of two or more parts that no other key ends with:
+    'spectogan.train.lr_g' -> 'train.lr_g' (a bare 'seed' would not say whose)."""
     out = {}
     for key in keys:
         parts = key.split(".")
-        for n in range(1, len(parts) + 1):
+        for n in range(min(2, len(parts)), len(parts) + 1):
             tail = ".".join(parts[-n:])
             if not any(o != key and (o == tail or o.endswith("." + tail)) for o in keys):
                 out[key] = tail

@@ -167,9 +167,11 @@ def test_the_pipeline_experiment_shows_every_gan(ws, mlflow_store):
 
 
 def test_short_names_keep_keys_apart():
-    keys = ["spectogan.train.lr_g", "spectogan.model.d", "classifier.d", "spectogan.train.seed"]
-    assert short_names(keys) == {"spectogan.train.lr_g": "lr_g", "spectogan.model.d": "model.d",
-                                 "classifier.d": "classifier.d", "spectogan.train.seed": "seed"}
+    keys = ["spectogan.train.lr_g", "spectogan.model.d", "classifier.d", "spectogan.train.seed",
+            "fetch_sc09.embedded.seed", "pianogan.model.d"]
+    assert short_names(keys) == {"spectogan.train.lr_g": "train.lr_g", "spectogan.model.d": "spectogan.model.d",
+                                 "classifier.d": "classifier.d", "spectogan.train.seed": "train.seed",
+                                 "fetch_sc09.embedded.seed": "embedded.seed", "pianogan.model.d": "pianogan.model.d"}
 
 
 def test_unknown_experiment_is_a_clear_error(mlflow_store):
