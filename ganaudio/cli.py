@@ -51,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
 def generate(args: argparse.Namespace) -> list[Path]:
     from ganaudio.config import load_params
 
+    from ganaudio.utils.device import apply_runtime
+
     params = load_params(args.params) if args.params.exists() else None
+    if params is not None:
+        apply_runtime(params.runtime)
     args.out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if args.gan == "pianogan":
