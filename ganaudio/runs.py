@@ -2,8 +2,9 @@
 
 One row per pipeline run that ran a stage of the experiment (stage runs grouped by their
 `mlflow.parentRunId`), with only the params that differ between the rows, the GAN's headline
-metrics, the model version the run left in the workspace and a ★ on the `champion`. A param that a row does not have (a stage that did not run,
-a classifier run beside GAN runs) is unknown there, not a difference. Stage runs started outside
+metrics, the model version the run left in the workspace and a ★ on the `champion`. A param
+that a row does not have (a stage that did not run, a classifier run beside GAN runs) is
+unknown there, not a difference. Stage runs started outside
 a flow (a plain `dvc repro`) are grouped by the checkpoint they trained or scored. `--stages`
 lists the stage runs themselves.
 """

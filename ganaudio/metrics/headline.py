@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ganaudio.errors import BadInputError, MissingInputError
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -72,7 +74,7 @@ def headline(gan: str, metrics_json: dict | str | os.PathLike) -> dict[str, floa
     if not isinstance(metrics_json, dict):
         source = str(metrics_json)
         if not Path(metrics_json).exists():
-            raise FileNotFoundError(f"{source} not found; run `dvc repro eval_{gan}` first")
+            raise MissingInputError(f"{source} not found; run `dvc repro eval_{gan}` first")
         metrics_json = json.loads(Path(metrics_json).read_text())
     r = rule(gan)
     wanted = [(m.key, m.path) for m in r.metrics]
@@ -83,8 +85,8 @@ def headline(gan: str, metrics_json: dict | str | os.PathLike) -> dict[str, floa
         value = metrics_json
         for part in path:
             if not isinstance(value, dict) or part not in value:
-                raise ValueError(f"{source}: no '{'.'.join(path)}'; rerun eval_{gan} with the current ganaudio "
-                                 f"(`dvc repro eval_{gan}`)")
+                raise BadInputError(f"{source}: no '{'.'.join(path)}'; rerun eval_{gan} with the current "
+                                    f"ganaudio (`dvc repro eval_{gan}`)")
             value = value[part]
         out[key] = float("nan") if value is None else float(value)
     return out

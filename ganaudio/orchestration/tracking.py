@@ -116,8 +116,8 @@ def producer_of(client, stage: str, workspace: str | os.PathLike):
     lock_hash = dvc_lock_hash(stage, Path(workspace) / "dvc.lock")
     if lock_hash is None:
         return None
-    runs = client.search_runs(_experiment_ids(client),
-                              filter_string=f"tags.`{LOCK_HASH_TAG}` = '{lock_hash}' and tags.`ganaudio.stage` = '{stage}'",
+    where = f"tags.`{LOCK_HASH_TAG}` = '{lock_hash}' and tags.`ganaudio.stage` = '{stage}'"
+    runs = client.search_runs(_experiment_ids(client), filter_string=where,
                               order_by=["attributes.start_time DESC"], max_results=1)
     return runs[0] if runs else None
 

@@ -24,6 +24,8 @@ from typing import Any, Iterator, Optional
 
 import yaml
 
+from ganaudio.errors import GanaudioError
+
 log = logging.getLogger(__name__)
 
 PARENT_RUN_ENV = "GANAUDIO_PARENT_RUN_ID"
@@ -34,6 +36,10 @@ CHECKPOINT_TAG = "ganaudio.checkpoint"
 SCORED_TAG = "ganaudio.scored_checkpoint"
 LOCK_HASH_TAG = "dvc.lock_hash"
 SERVER_SCHEMES = ("http", "https", "databricks")  # stores whose server decides where artifacts go
+
+
+class TrackingError(GanaudioError, ValueError):
+    """The MLflow store is in a state the user has to fix (the message says how)."""
 
 
 class Tracker:
@@ -162,7 +168,7 @@ def ensure_experiment(client, name: str, workspace: str | os.PathLike = ".") -> 
             if exp is None:
                 raise
     if exp.lifecycle_stage == "deleted":
-        raise ValueError(f"MLflow experiment {name!r} is deleted; restore it (`mlflow experiments restore "
+        raise TrackingError(f"MLflow experiment {name!r} is deleted; restore it (`mlflow experiments restore "
                          f"--experiment-id {exp.experiment_id}`) or delete it for good (`mlflow gc`)")
     return exp.experiment_id
 

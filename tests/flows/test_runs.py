@@ -136,7 +136,8 @@ def test_the_pipeline_run_is_named_and_records_params_metrics_and_its_stage_runs
     assert list(rows) == dag.plan(ws.path / "dvc.yaml", "spectogan")
     train = rows["train_spectogan"]
     assert train["ran"] is True and train["run_name"] == "train_spectogan" and train["experiment"] == "spectogan"
-    assert train["link"] == f"#/experiments/{ws.client.get_run(train['run_id']).info.experiment_id}/runs/{train['run_id']}"
+    exp_id = ws.client.get_run(train["run_id"]).info.experiment_id
+    assert train["link"] == f"#/experiments/{exp_id}/runs/{train['run_id']}"
     assert rows["fetch_sc09"]["ran"] is False and rows["fetch_sc09"]["status"] == "up to date"
 
 
