@@ -220,6 +220,7 @@ class ClassifierConfig:
 @dataclass
 class RetrainConfig:
     cron: str = "0 3 * * 1"  # Mondays 03:00
+    timezone: str = "UTC"    # the cron's clock: an IANA name such as Europe/Berlin
     gans: list[str] = field(default_factory=lambda: ["pianogan", "spectogan"])
 
 
