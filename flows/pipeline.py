@@ -4,7 +4,8 @@
 
 The stage order comes from dvc.yaml (ganaudio.orchestration.dag); each task runs
 `dvc repro --single-item <stage>`, so DVC still skips what is up to date. Stage runs are tagged
-`mlflow.parentRunId` = this flow's run in the `pipeline` experiment.
+`mlflow.parentRunId` = this flow's run in the `pipeline` experiment, which is named
+`<gan>-<commit>-<time>` and records the resolved params, the headline metrics and `stages.json`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from ganaudio.config import check_params
-from ganaudio.orchestration import dag, dvc
-from ganaudio.orchestration.promotion import headline
-from ganaudio.orchestration.tracking import client_for, flow_run
+from ganaudio.metrics.headline import describe
+from ganaudio.orchestration import dag, dvc, tracking
+from ganaudio.orchestration.prefect_settings import flow_settings
 
 
 @task(name="dvc-repro", task_run_name="{stage}", cache_policy=NO_CACHE)
@@ -52,19 +53,19 @@ def pipeline(gan: str = "all", workspace: str = ".", targets: Optional[list[str]
     ws = str(Path(workspace).resolve())
     stages = dag.plan(Path(ws) / "dvc.yaml", gan, targets)
     logger.info("stages: %s", " -> ".join(stages))
-    client = client_for(ws)
-    with flow_run(client, ws, "pipeline", f"pipeline-{gan}", {"ganaudio.gan": gan},
-                  parent_run_id=parent_run_id) as run_id:
+    client = tracking.client_for(ws)
+    with tracking.flow_run(client, ws, "pipeline", tracking.run_name(gan, ws), {"ganaudio.gan": gan},
+                           parent_run_id=parent_run_id) as run_id:
+        tracking.log_pipeline_params(client, run_id, ws, stages)
         ran = {}
         # Called, not submitted: one stage at a time, since DVC locks the workspace.
         for stage in stages:
             ran[stage] = repro_task(stage, fetch_retries)(stage, ws, run_id)
-        client.set_tag(run_id, "ganaudio.stages_ran", ",".join(s for s, r in ran.items() if r) or "none")
-        for g in dag.GANS:
-            report = Path(ws) / "reports" / g / "metrics.json"
-            if f"eval_{g}" in stages and report.exists():
-                for key, value in headline(g, report).items():
-                    client.log_metric(run_id, f"{g}/{key}", value)
+            if ran[stage]:
+                tracking.stamp_lock_hash(client, run_id, stage, ws)
+        headlines = tracking.record_pipeline(client, run_id, ws, ran)
+    for g, values in headlines.items():
+        logger.info("%s headline: %s", g, describe(g, values))
     logger.info("MLflow parent run %s (experiment 'pipeline'); ran: %s", run_id,
                 ", ".join(s for s, r in ran.items() if r) or "nothing, all up to date")
     return {"mlflow_run_id": run_id, "ran": ran}
@@ -77,7 +78,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     ap.add_argument("--workspace", default=".", help="project root holding dvc.yaml (default: .)")
     ap.add_argument("--target", action="append", help="run only these stages and what they need (repeatable)")
     args = ap.parse_args(argv)
-    pipeline(gan=args.gan, workspace=args.workspace, targets=args.target)
+    with flow_settings():
+        pipeline(gan=args.gan, workspace=args.workspace, targets=args.target)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,11 @@
 
 Each run re-fetches the data (`dvc repro --force` on the fetch stages: an unchanged source gives
 the same hashes, so nothing downstream reruns), runs the pipeline flow for each GAN, then
-judges the newly registered generator against the `champion` alias (ganaudio.orchestration.promotion).
-`--serve` needs a real Prefect server: `prefect server start` and PREFECT_API_URL.
+judges the version this run's training registered, by its own evaluation, against the
+`champion` alias (ganaudio.orchestration.promotion). No new version: nothing is judged.
+`--serve` needs a real Prefect server: `prefect server start` and PREFECT_API_URL. The deployment
+fixes only the workspace: which GANs to retrain is read from params.yaml at each run, the cron and
+its timezone (`retrain.cron`, `retrain.timezone`) when serving starts.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.pipeline import FETCH_RETRIES, pipeline, repro_task
-from ganaudio.config import load_params
+from ganaudio.config import ConfigError, load_params
 from ganaudio.orchestration import dag, promotion
-from ganaudio.orchestration.tracking import client_for, flow_run
+from ganaudio.orchestration.prefect_settings import flow_settings
+from ganaudio.orchestration.tracking import client_for, flow_run, run_name
 
 DEPLOYMENT = "scheduled"
 
@@ -32,19 +36,14 @@ def promote(gan: str, workspace: str, pipeline_run_id: str, retrain_run_id: str)
     """Judge the version this pipeline run registered; record the decision on the version and the flow run."""
     logger = get_run_logger()
     client = client_for(workspace)
-    version = promotion.candidate_version(client, gan, pipeline_run_id)
-    if version is None:
-        decision = promotion.Decision(False, f"no new {promotion.model_name(gan)} version: train_{gan} was up to date")
-    else:
-        decision = promotion.promote_if_better(client, gan, version.version,
-                                               Path(workspace) / "reports" / gan / "metrics.json")
-    client.set_tag(retrain_run_id, f"promotion.{gan}.decision", "promoted" if decision.promote else "kept")
+    decision, version = promotion.judge_pipeline_run(client, gan, pipeline_run_id)
+    verdict = "promoted" if decision.promote else "kept" if version is not None else "nothing new"
+    client.set_tag(retrain_run_id, f"promotion.{gan}.decision", verdict)
     client.set_tag(retrain_run_id, f"promotion.{gan}.reason", decision.reason)
     if version is not None:
-        client.set_tag(retrain_run_id, f"promotion.{gan}.version", str(version.version))
+        client.set_tag(retrain_run_id, f"promotion.{gan}.version", version)
     logger.info("%s: %s", gan, decision.reason)
-    return {"promote": decision.promote, "reason": decision.reason,
-            "version": None if version is None else str(version.version)}
+    return {"promote": decision.promote, "reason": decision.reason, "version": version}
 
 
 @flow(name="ganaudio-retrain")
@@ -61,7 +60,7 @@ def retrain(workspace: str = ".", gans: Optional[list[str]] = None, fetch_retrie
                if s in dag.FETCH_STAGES]
     client = client_for(ws)
     decisions = {}
-    with flow_run(client, ws, "retrain", "retrain", {"ganaudio.gans": ",".join(gans)}) as run_id:
+    with flow_run(client, ws, "retrain", run_name("retrain", ws), {"ganaudio.gans": ",".join(gans)}) as run_id:
         for stage in fetches:
             repro_task(stage, fetch_retries)(stage, ws, run_id, force=True)
         for gan in gans:
@@ -75,12 +74,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m flows.retrain", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workspace", default=".", help="project root holding dvc.yaml and params.yaml")
-    ap.add_argument("--gan", action="append", choices=dag.GANS, help="default: params.yaml retrain.gans")
+    ap.add_argument("--gan", action="append", choices=dag.GANS,
+                    help="default: params.yaml retrain.gans, read at each run")
     ap.add_argument("--serve", action="store_true", help="serve a deployment on retrain.cron until stopped")
     args = ap.parse_args(argv)
     ws = str(Path(args.workspace).resolve())
     if not args.serve:
-        retrain(workspace=ws, gans=args.gan)
+        with flow_settings():
+            retrain(workspace=ws, gans=args.gan)
         return 0
     from prefect.settings import PREFECT_API_URL
 
@@ -88,9 +89,24 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("flows.retrain --serve: no Prefect server; run `prefect server start` and set "
               "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
         return 2
-    cfg = load_params(Path(ws) / "params.yaml").retrain
-    retrain.serve(name=DEPLOYMENT, cron=cfg.cron, parameters={"workspace": ws, "gans": args.gan or cfg.gans})
+    retrain.serve(name=DEPLOYMENT, schedule=schedule(Path(ws) / "params.yaml"),
+                  parameters={"workspace": ws, **({"gans": args.gan} if args.gan else {})})
     return 0
+
+
+def schedule(params_yaml: Path):
+    """The deployment's schedule: `retrain.cron` in `retrain.timezone` (an IANA name such as Europe/Berlin)."""
+    import zoneinfo
+
+    from prefect.schedules import Cron
+
+    cfg = load_params(params_yaml).retrain
+    try:
+        zoneinfo.ZoneInfo(cfg.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{params_yaml}: 'retrain.timezone' is {cfg.timezone!r}, not a time zone; "
+                          f"use an IANA name such as UTC or Europe/Berlin") from None
+    return Cron(cfg.cron, timezone=cfg.timezone)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from ganaudio.orchestration import dag, dvc, sweep
+from ganaudio.orchestration.prefect_settings import flow_settings
 
 
 def make_runner(kind: str = "dask", workers: int = 2, address: Optional[str] = None):
@@ -103,8 +104,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     except ValueError as e:
         ap.error(str(e))
     runner = make_runner(args.runner, args.workers, args.dask_address)
-    result = sweep_flow.with_options(task_runner=runner)(sets=sets, gan=args.gan, workspace=args.workspace,
-                                                         targets=args.target)
+    with flow_settings():
+        result = sweep_flow.with_options(task_runner=runner)(sets=sets, gan=args.gan, workspace=args.workspace,
+                                                             targets=args.target)
     print_table(result["header"], result["rows"])
 
 

@@ -35,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                      "(default: data/processed/notes or data/processed/mels)")
     gen.add_argument("--params", type=Path, default=Path("params.yaml"))
 
-    runs = sub.add_parser("runs", help="recent MLflow runs of an experiment, the terminal compare view")
-    runs.add_argument("--experiment", default="spectogan")
+    runs = sub.add_parser("runs", help="recent pipeline runs of an experiment side by side, the terminal compare view")
+    runs.add_argument("--experiment", default="spectogan", help="a GAN (pianogan, spectogan, ...), data or pipeline")
     runs.add_argument("--limit", type=int, default=10)
+    runs.add_argument("--stages", action="store_true", help="one row per stage run instead of per pipeline run")
 
     check = sub.add_parser("check-params", help="validate a params file (what `make run` does before DVC)")
     check.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
@@ -54,7 +55,7 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif args.command == "runs":
         from ganaudio.runs import print_runs
 
-        print_runs(args.experiment, args.limit)
+        print_runs(args.experiment, args.limit, stages=args.stages)
     elif args.command == "check-params":
         from ganaudio.config import load_params
 

@@ -310,13 +310,20 @@ class ClassifierConfig:
 @dataclass
 class RetrainConfig:
     cron: str = "0 3 * * 1"  # Mondays 03:00
+    timezone: str = "UTC"    # the cron's clock: an IANA name such as Europe/Berlin
     gans: list[Literal["pianogan", "spectogan"]] = field(default_factory=lambda: ["pianogan", "spectogan"])
 
     def validate(self) -> None:
+        from zoneinfo import ZoneInfo
+
         if len(self.cron.split()) != 5:
             raise Invalid("cron", self.cron, "a 5-field cron expression, e.g. '0 3 * * 1'")
         if not self.gans:
             raise Invalid("gans", self.gans, "one or more of pianogan, spectogan")
+        try:
+            ZoneInfo(self.timezone)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError; a malformed name a ValueError
+            raise Invalid("timezone", self.timezone, "an IANA time zone name such as UTC or Europe/Berlin") from None
 
 
 @dataclass

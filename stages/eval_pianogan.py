@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+from ganaudio.metrics.headline import log_headline
 from ganaudio.tasks import pianogan
+from ganaudio.tasks.common import latest_checkpoint
 from ganaudio.utils.io import write_json
 from stages import common
 
@@ -16,6 +18,7 @@ def main(argv=None):
     params = common.load(args)
     with common.tracked(params, "pianogan", "eval_pianogan", ["pianogan"]) as tracker:
         result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker)
+        log_headline(tracker, "pianogan", result, latest_checkpoint(args.model, "pianogan"))
     write_json(args.metrics, result)
 
 

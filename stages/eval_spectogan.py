@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+from ganaudio.metrics.headline import log_headline
 from ganaudio.tasks import spectogan
+from ganaudio.tasks.common import latest_checkpoint
 from ganaudio.utils.io import read_json, write_json
 from stages import common
 
@@ -19,6 +21,7 @@ def main(argv=None):
     with common.tracked(params, "spectogan", "eval_spectogan", ["spectogan"]) as tracker:
         result = spectogan.evaluate(params.spectogan, args.model, args.mels, args.classifier,
                                     read_json(args.classifier_metrics), tracker, progress=params.runtime.progress)
+        log_headline(tracker, "spectogan", result, latest_checkpoint(args.model, "spectogan"))
     write_json(args.metrics, result)
 
 

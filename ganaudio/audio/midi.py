@@ -79,6 +79,16 @@ def write_midi(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike) -> None:
         pm.write(str(tmp))
 
 
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """Warn about a message once per process (a render stage writes dozens of WAVs)."""
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, stacklevel=3)
+
+
 def find_soundfont() -> Optional[str]:
     """A General MIDI soundfont from $GANAUDIO_SOUNDFONT or the usual install places, else None."""
     env = os.environ.get(SOUNDFONT_ENV)
@@ -114,8 +124,8 @@ def render_wav(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike, sample_rate:
             warnings.warn(f"FluidSynth failed with {sf2} ({e}); using pretty_midi's sine synth")
     else:
         why = "pyfluidsynth is not installed" if sf2 else "no General MIDI soundfont found"
-        warnings.warn(f"{why}; rendering {Path(path).name} with pretty_midi's sine synth "
-                      f"(set ${SOUNDFONT_ENV} or install fluid-soundfont-gm + pyfluidsynth for piano)")
+        warn_once(f"{why}; rendering WAVs with pretty_midi's sine synth "
+                  f"(set ${SOUNDFONT_ENV} or install fluid-soundfont-gm + pyfluidsynth for piano)")
     if audio is None:
         audio = pm.synthesize(fs=sample_rate)
     audio = np.asarray(audio, np.float64).reshape(-1)

@@ -9,7 +9,6 @@ spectrograms). All inputs are numpy arrays; nothing here knows about torch.
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg
 from scipy.special import rel_entr
 from scipy.stats import norm
 
@@ -54,12 +53,13 @@ def gaussian_stats(feats) -> tuple[np.ndarray, np.ndarray]:
     return feats.mean(axis=0), np.cov(feats, rowvar=False).reshape(feats.shape[1], feats.shape[1])
 
 
-def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
+def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2) -> float:
     """|mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)): the Fréchet distance of two Gaussians.
 
-    As in the reference FID code: when the product is near-singular (fewer samples than
-    dimensions) sqrtm goes non-finite, so eps is added to both diagonals; tiny imaginary parts
-    from numerical error are dropped, large ones are an error.
+    tr((S1 S2)^(1/2)) is computed as the sum of the square roots of the eigenvalues of the
+    symmetric S1^(1/2) S2 S1^(1/2), which has the same spectrum. Unlike scipy's general `sqrtm`
+    of S1 S2, this stays exact and real when the covariances are singular or nearly so (fewer
+    samples than dimensions, dead features): no LinAlgWarning and no eps fudge needed.
     """
     mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
     sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
@@ -67,16 +67,17 @@ def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> 
         raise ValueError(f"metrics.audio: feature sizes differ ({mu1.shape} vs {mu2.shape}); "
                          "use the same feature extractor for both sets")
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(sigma1 @ sigma2)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(sigma1)) * eps
-        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
-    if np.iscomplexobj(covmean):
-        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
-            raise ValueError(f"metrics.audio: sqrtm has imaginary part {np.abs(covmean.imag).max():.3g}; "
-                             "use more samples than feature dimensions")
-        covmean = covmean.real
-    return float(max(0.0, diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)))
+    root1 = _psd_sqrt(sigma1)
+    inner = root1 @ sigma2 @ root1
+    eig = np.linalg.eigvalsh((inner + inner.T) / 2)  # symmetrised against rounding
+    trace_covmean = np.sqrt(np.clip(eig, 0.0, None)).sum()
+    return float(max(0.0, diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_covmean))
+
+
+def _psd_sqrt(sigma: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a covariance; eigenvalues below 0 (rounding) count as 0."""
+    w, v = np.linalg.eigh((sigma + sigma.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
 
 
 def frechet_distance(feats_a, feats_b) -> float:

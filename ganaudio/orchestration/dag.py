@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
+from typing import Optional
 
 import yaml
 
@@ -27,7 +28,10 @@ class DagError(ValueError):
 
 
 def load_stages(dvc_yaml: str | os.PathLike = "dvc.yaml") -> dict[str, dict]:
-    """Stage name -> {'deps': [...], 'outs': [...]} in file order."""
+    """Stage name -> {'deps', 'outs' (outs, metrics and plots), 'metrics', 'params'} in file order.
+
+    'params' holds the params.yaml keys the stage lists (a section or a dotted key).
+    """
     path = Path(dvc_yaml)
     if not path.exists():
         raise DagError(f"{path}: not found; pass --workspace pointing at the project root")
@@ -37,8 +41,33 @@ def load_stages(dvc_yaml: str | os.PathLike = "dvc.yaml") -> dict[str, dict]:
         if "foreach" in body or "matrix" in body:
             raise DagError(f"{path}: stage '{name}' uses foreach/matrix, which this planner does not expand")
         outs = [_path(o) for key in ("outs", "metrics", "plots") for o in body.get(key) or []]
-        stages[name] = {"deps": [_path(d) for d in body.get("deps") or []], "outs": outs}
+        stages[name] = {"deps": [_path(d) for d in body.get("deps") or []], "outs": outs,
+                        "metrics": [_path(m) for m in body.get("metrics") or []],
+                        "params": _params(body.get("params") or [])}
     return stages
+
+
+def _params(entries: list) -> list[str]:
+    # "section.key", or {"file.yaml": [keys]}: only params.yaml is resolved into ganaudio's config.
+    out = []
+    for e in entries:
+        if isinstance(e, dict):
+            out += [str(k) for k in e.get("params.yaml") or []]
+        else:
+            out.append(str(e))
+    return out
+
+
+def gan_outputs(stages: dict[str, dict], gan: str) -> dict[str, Optional[str]]:
+    """Where dvc.yaml puts a GAN's model folder (train_<gan>'s first out) and metrics (eval_<gan>'s)."""
+    train, evaluate = stages.get(f"train_{gan}"), stages.get(f"eval_{gan}")
+    return {"model": train["outs"][0] if train and train["outs"] else None,
+            "metrics": evaluate["metrics"][0] if evaluate and evaluate["metrics"] else None}
+
+
+def params_of(stages: dict[str, dict], names) -> list[str]:
+    """The params.yaml keys the given stages list, each once, in stage order."""
+    return list(dict.fromkeys(p for n in names for p in stages[n]["params"]))
 
 
 def _path(entry) -> str:

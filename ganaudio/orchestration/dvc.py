@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -19,11 +20,17 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, Optional
 
+from ganaudio.utils.logs import TIMESTAMPS_ENV
 from ganaudio.utils.tracking import DEFAULT_TRACKING_URI, PARENT_RUN_ENV
 
 log = logging.getLogger(__name__)
 
 LOCK_MESSAGE = "Unable to acquire lock"
+# DVC's advice after a repro, meant for someone at a terminal: `git add dvc.lock ...`, autostage,
+# `dvc push`. DVC has no setting to turn it off (core.autostage would commit to the index
+# instead), so a flow drops these lines; the hint header's command line follows it.
+HINT_HEADERS = re.compile(r"^(To track the changes with git, run:|To enable auto staging, run:)$")
+HINT_LINES = re.compile(r"^Use `dvc push` to send your updates to remote storage\.$")
 # A progress bar redraws with '\r'; forward at most one redraw per this many seconds.
 PROGRESS_EVERY_S = 10.0
 
@@ -57,7 +64,30 @@ def stage_env(workspace: str | os.PathLike, parent_run_id: Optional[str] = None,
     env.pop(PARENT_RUN_ENV, None)
     if parent_run_id:
         env[PARENT_RUN_ENV] = parent_run_id
+    # The flow's logger stamps each forwarded line; stages and MLflow then print none of their own.
+    env[TIMESTAMPS_ENV] = "0"
+    env["MLFLOW_CONFIGURE_LOGGING"] = "false"
     return env
+
+
+def without_hints(on_line: Callable[[str], None]) -> Callable[[str], None]:
+    """`on_line` minus DVC's git/push hints (a header line, then the command it suggests)."""
+    skip_next = False
+
+    def forward(line: str) -> None:
+        nonlocal skip_next
+        text = line.strip()
+        if skip_next and text:
+            skip_next = False
+            if text.startswith(("git add ", "dvc config ")):
+                return
+        if HINT_HEADERS.match(text):
+            skip_next = True
+            return
+        if not HINT_LINES.match(text):
+            on_line(line)
+
+    return forward
 
 
 def stream(cmd: list[str], cwd: str | os.PathLike, env: dict, on_line: Callable[[str], None],
@@ -113,6 +143,7 @@ def run_dvc(args: list[str], workspace: str | os.PathLike, env: dict,
     """
     workspace = Path(workspace)
     cmd = [sys.executable, "-m", "dvc", *args]
+    on_line = without_hints(on_line)
     for attempt in range(lock_retries + 1):
         with _mutex(workspace) if exclusive else contextlib.nullcontext():
             code, tail = stream(cmd, workspace, env, on_line)

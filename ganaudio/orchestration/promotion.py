@@ -1,41 +1,28 @@
-"""Champion/challenger: promote a newly trained generator only when its headline metrics are better.
+"""Champion/challenger: promote a newly trained generator only when its own evaluation is better.
 
-The rule (`decide`) is pure; `promote_if_better` is the MLflow glue. Each registered model
-`ganaudio-<gan>` keeps its best version under the alias `champion`; every version that was
-judged carries tags saying why it was or was not promoted, and its headline metrics, so the
-next candidate is compared against numbers rather than against a re-evaluation.
+The rule (`decide`) is pure; the rest is MLflow glue. Each registered model `ganaudio-<gan>`
+keeps its best version under the alias `champion`. A version's numbers come from the eval run
+that scored the very checkpoint the version was registered from (the train run tags the file's
+sha256 as `ganaudio.checkpoint`, the eval run as `ganaudio.scored_checkpoint`), never from the
+workspace's current reports: the workspace may hold a newer model's metrics.
+Every judged version carries tags saying why it was or was not promoted, its headline and the
+eval run it came from.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
+
+from ganaudio.metrics.headline import PROMOTION_PREFIX, clears_floor, rule
+from ganaudio.utils.tracking import CHECKPOINT_TAG, SCORED_TAG
 
 log = logging.getLogger(__name__)
 
 ALIAS = "champion"
 TAG_PREFIX = "headline."
-
-
-@dataclass(frozen=True)
-class Rule:
-    key: str          # headline name
-    path: tuple       # where it sits in reports/<gan>/metrics.json
-    higher_is_better: bool
-
-
-# Primary metric first, then tie-breaks. tie_rel: primaries within this relative difference are a tie.
-RULES: dict[str, tuple[list[Rule], float]] = {
-    "pianogan": ([Rule("median_gap_closed", ("median_gap_closed",), True)], 0.0),
-    # FID from a few hundred clips moves by about a percent between seeds: call that a tie and let IS decide.
-    "spectogan": ([Rule("fid", ("fid", "trained"), False),
-                   Rule("inception_score", ("inception_score", "trained", "mean"), True)], 0.01),
-}
 
 
 @dataclass(frozen=True)
@@ -48,60 +35,42 @@ def model_name(gan: str) -> str:
     return f"ganaudio-{gan}"
 
 
-def _rules(gan: str):
-    if gan not in RULES:
-        raise ValueError(f"unknown gan {gan!r}; choose one of {sorted(RULES)}")
-    return RULES[gan]
-
-
-def headline(gan: str, metrics_json: dict | str | os.PathLike) -> dict[str, float]:
-    """The numbers promotion compares, from reports/<gan>/metrics.json (a path or its parsed dict)."""
-    source = "metrics"
-    if not isinstance(metrics_json, dict):
-        source = str(metrics_json)
-        if not Path(metrics_json).exists():
-            raise FileNotFoundError(f"{source} not found; run `dvc repro eval_{gan}` first")
-        metrics_json = json.loads(Path(metrics_json).read_text())
-    out = {}
-    for rule in _rules(gan)[0]:
-        value = metrics_json
-        for part in rule.path:
-            if not isinstance(value, dict) or part not in value:
-                raise ValueError(f"{source}: no '{'.'.join(rule.path)}'; rerun `dvc repro eval_{gan}` "
-                                 f"with the current ganaudio")
-            value = value[part]
-        out[rule.key] = float("nan") if value is None else float(value)
-    return out
-
-
 def decide(gan: str, candidate: dict, champion: Optional[dict]) -> Decision:
-    """Promote when the candidate beats the champion on the primary metric (or ties and wins the tie-break)."""
-    rules, tie_rel = _rules(gan)
-    first = rules[0]
+    """Promote a candidate that clears its floor and beats the champion (or ties and wins the tie-break).
+
+    The floor applies to every candidate, not only the first: a model that loses to the untrained
+    generator (or to PianoGAN's iid_notes baseline) is never promoted.
+    """
+    r = rule(gan)
+    first = r.primary
     if not math.isfinite(candidate.get(first.key, float("nan"))):
         return Decision(False, f"candidate {first.key} is {candidate.get(first.key)}: not a number, keep champion")
+    ok, why = clears_floor(gan, candidate)
+    if not ok:
+        return Decision(False, f"{why}: not promoted")
     if champion is None:
-        return Decision(True, f"no champion yet: promote ({_fmt(candidate, rules)})")
-    for i, rule in enumerate(rules):
-        new, old = candidate.get(rule.key, float("nan")), champion.get(rule.key, float("nan"))
+        return Decision(True, f"no champion yet and it clears the floor: promote ({_fmt(candidate, r)})")
+    for i, m in enumerate(r.metrics):
+        new, old = candidate.get(m.key, float("nan")), champion.get(m.key, float("nan"))
         if not math.isfinite(old):
-            return Decision(True, f"champion has no {rule.key}: promote ({_fmt(candidate, rules)})")
+            return Decision(True, f"champion has no {m.key}: promote ({_fmt(candidate, r)})")
         if not math.isfinite(new):
-            return Decision(False, f"candidate {rule.key} is not a number: keep champion")
-        tie = tie_rel * abs(old) if i == 0 else 0.0
-        better = new > old if rule.higher_is_better else new < old
-        word = "higher" if rule.higher_is_better else "lower"
+            return Decision(False, f"candidate {m.key} is not a number: keep champion")
+        tie = r.tie_rel * abs(old) if i == 0 else 0.0
+        better = new > old if m.higher_is_better else new < old
+        word = "higher" if m.higher_is_better else "lower"
         if abs(new - old) > tie:
-            if better:
-                return Decision(True, f"{rule.key} {new:.4g} vs champion {old:.4g} ({word} is better): promote")
-            return Decision(False, f"{rule.key} {new:.4g} vs champion {old:.4g} ({word} is better): keep champion")
-    return Decision(False, f"ties the champion on {', '.join(r.key for r in rules)} "
-                           f"({_fmt(candidate, rules)}): keep champion")
+            verdict = "promote" if better else "keep champion"
+            return Decision(better, f"{m.key} {new:.4g} vs champion {old:.4g} ({word} is better): {verdict}")
+    return Decision(False, f"ties the champion on {', '.join(m.key for m in r.metrics)} "
+                           f"({_fmt(candidate, r)}): keep champion")
 
 
-def _fmt(values: dict, rules) -> str:
-    return ", ".join(f"{r.key} {values.get(r.key, float('nan')):.4g}" for r in rules)
+def _fmt(values: dict, r) -> str:
+    return ", ".join(f"{m.key} {values.get(m.key, float('nan')):.4g}" for m in r.metrics)
 
+
+# ---------------------------------------------------------------- MLflow glue
 
 def champion(client, gan: str):
     """The model version holding the `champion` alias, or None."""
@@ -113,28 +82,70 @@ def champion(client, gan: str):
         return None
 
 
+def eval_run_of(client, gan: str, version):
+    """The newest finished eval_<gan> run that scored this version's checkpoint, or None."""
+    train = client.get_run(version.run_id) if version.run_id else None
+    digest = train.data.tags.get(CHECKPOINT_TAG) if train else None
+    if not digest:
+        return None
+    runs = client.search_runs(
+        [train.info.experiment_id],
+        filter_string=(f"tags.`{SCORED_TAG}` = '{digest}' and tags.`ganaudio.stage` = 'eval_{gan}' "
+                       f"and attributes.status = 'FINISHED'"),
+        order_by=["attributes.start_time DESC"], max_results=1)
+    return runs[0] if runs else None
+
+
+def eval_headline(run) -> Optional[dict[str, float]]:
+    """The headline an eval run logged (`promotion/<key>` metrics), or None for an older eval."""
+    found = {k[len(PROMOTION_PREFIX):]: v for k, v in run.data.metrics.items() if k.startswith(PROMOTION_PREFIX)}
+    return found or None
+
+
 def recorded_headline(version) -> Optional[dict[str, float]]:
     """The headline a version was judged on (its `headline.*` tags), or None if it never was."""
     found = {k[len(TAG_PREFIX):]: float(v) for k, v in (version.tags or {}).items() if k.startswith(TAG_PREFIX)}
     return found or None
 
 
-def promote_if_better(client, gan: str, version: str | int, metrics_json: dict | str | os.PathLike) -> Decision:
-    """Judge model version `version` of ganaudio-<gan> against the champion; move the alias if it wins.
+def version_headline(client, gan: str, version) -> tuple[Optional[dict[str, float]], str]:
+    """(headline, where it came from) for a model version: its own eval run, else the tags it was judged on."""
+    run = eval_run_of(client, gan, version)
+    if run is not None:
+        values = eval_headline(run)
+        if values is not None:
+            return values, run.info.run_id
+        return None, (f"eval run {run.info.run_id} scored it but logged no headline; rerun eval_{gan} "
+                      f"with the current ganaudio")
+    recorded = recorded_headline(version)
+    if recorded is not None:
+        return recorded, "its promotion tags"
+    return None, f"no finished eval_{gan} run scored its checkpoint; run `dvc repro eval_{gan}`"
 
-    Either way the version gets tags `headline.<metric>`, `promotion.decision` and `promotion.reason`.
+
+def promote_if_better(client, gan: str, version: str | int) -> Decision:
+    """Judge model version `version` of ganaudio-<gan> by its own eval run; move the alias if it wins.
+
+    Either way the version gets tags `promotion.decision` and `promotion.reason`, and, when its
+    evaluation was found, `headline.<key>` and `promotion.eval_run`.
     """
     name, version = model_name(gan), str(version)
-    candidate = headline(gan, metrics_json)
+    mv = client.get_model_version(name, version)
+    candidate, source = version_headline(client, gan, mv)
     current = champion(client, gan)
-    if current is not None and str(current.version) == version:
+    if candidate is None:
+        decision = Decision(False, f"version {version}: {source}")
+    elif current is not None and str(current.version) == version:
         decision = Decision(False, f"version {version} already is the champion")
     else:
-        decision = decide(gan, candidate, recorded_headline(current) if current is not None else None)
+        held = version_headline(client, gan, current)[0] if current is not None else None
+        decision = decide(gan, candidate, held)
         if current is not None:
             decision = Decision(decision.promote, f"{decision.reason} (champion: version {current.version})")
-    for key, value in candidate.items():
-        client.set_model_version_tag(name, version, TAG_PREFIX + key, repr(value))
+    if candidate is not None:
+        for key, value in candidate.items():
+            client.set_model_version_tag(name, version, TAG_PREFIX + key, repr(value))
+        client.set_model_version_tag(name, version, "promotion.eval_run", source)
     client.set_model_version_tag(name, version, "promotion.decision", "promoted" if decision.promote else "kept")
     client.set_model_version_tag(name, version, "promotion.reason", decision.reason)
     if decision.promote:
@@ -143,25 +154,52 @@ def promote_if_better(client, gan: str, version: str | int, metrics_json: dict |
     return decision
 
 
-def candidate_version(client, gan: str, pipeline_run_id: Optional[str] = None):
-    """The version this pipeline run's train stage registered; else the newest version never judged.
+def candidate_version(client, gan: str, pipeline_run_id: str):
+    """The version this pipeline run's train stage registered, or None when training was up to date.
 
-    None when training was up to date (no new version) and every version has been judged.
+    Only this run's own version is ever a candidate: an older version that was never judged
+    stays unjudged rather than being judged on numbers that are not its own.
     """
     from mlflow.exceptions import MlflowException
 
-    name = model_name(gan)
+    from ganaudio.orchestration.tracking import stage_runs
+
     try:
-        versions = list(client.search_model_versions(f"name = '{name}'"))
+        versions = list(client.search_model_versions(f"name = '{model_name(gan)}'"))
     except MlflowException:
         return None
-    if pipeline_run_id:
-        from ganaudio.orchestration.tracking import stage_runs
+    train_ids = {r.info.run_id for r in stage_runs(client, pipeline_run_id, (gan,))
+                 if r.data.tags.get("ganaudio.stage") == f"train_{gan}"}
+    ours = [v for v in versions if v.run_id in train_ids]
+    return max(ours, key=lambda v: int(v.version)) if ours else None
 
-        train_ids = {r.info.run_id for r in stage_runs(client, pipeline_run_id, (gan,))
-                     if r.data.tags.get("ganaudio.stage") == f"train_{gan}"}
-        ours = [v for v in versions if v.run_id in train_ids]
-        if ours:
-            return max(ours, key=lambda v: int(v.version))
-    unjudged = [v for v in versions if "promotion.decision" not in (v.tags or {})]
-    return max(unjudged, key=lambda v: int(v.version)) if unjudged else None
+
+def judge_pipeline_run(client, gan: str, pipeline_run_id: str) -> tuple[Decision, Optional[str]]:
+    """Judge the version a pipeline run's training registered; (decision, version or None).
+
+    A pipeline run whose training was up to date registered nothing, and nothing is judged.
+    """
+    version = candidate_version(client, gan, pipeline_run_id)
+    if version is None:
+        return Decision(False, f"no new {model_name(gan)} version: train_{gan} was up to date, "
+                               f"nothing judged"), None
+    return promote_if_better(client, gan, version.version), str(version.version)
+
+
+def version_of_checkpoint(client, gan: str, digest: str):
+    """The newest model version registered from a checkpoint with this sha256, or None."""
+    exp = client.get_experiment_by_name(gan)
+    if exp is None or not digest:
+        return None
+    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`{CHECKPOINT_TAG}` = '{digest}'",
+                              order_by=["attributes.start_time DESC"])
+    ids = {r.info.run_id for r in runs}
+    if not ids:
+        return None
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = [v for v in client.search_model_versions(f"name = '{model_name(gan)}'") if v.run_id in ids]
+    except MlflowException:
+        return None
+    return max(versions, key=lambda v: int(v.version)) if versions else None

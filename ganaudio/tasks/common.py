@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ganaudio.config import RuntimeConfig, to_dict
 from ganaudio.errors import MissingInputError
-from ganaudio.utils.tracking import Tracker
+from ganaudio.utils.tracking import CHECKPOINT_TAG, Tracker, file_digest
 
 
 def fit(kind: str, cfg: Any, runtime: RuntimeConfig, dataset, out_dir: Path, tracker: Tracker = Tracker(), *,
@@ -60,11 +58,16 @@ def log_generator(tracker: Tracker, model_dir: Path, kind: str) -> None:
     The full checkpoint goes along as the run artifact `checkpoint/latest.pt`: what
     `train.init_from: champion` fine-tunes from.
     """
+    import torch  # here, not at the top: flows find checkpoints through this module without torch
+
     from ganaudio.models.registry import load_generator
     from ganaudio.training.warm_start import CHECKPOINT_ARTIFACT
 
-    tracker.log_artifact(latest_checkpoint(model_dir, kind), CHECKPOINT_ARTIFACT)
-    generator, meta = load_generator(latest_checkpoint(model_dir, kind))
+    checkpoint = latest_checkpoint(model_dir, kind)
+    tracker.log_artifact(checkpoint, CHECKPOINT_ARTIFACT)
+    # The eval run that scores this file tags the same digest: how promotion finds this version's numbers.
+    tracker.set_tags({CHECKPOINT_TAG: file_digest(checkpoint)})
+    generator, meta = load_generator(checkpoint)
     z = generator.sample_latent(2, generator=torch.Generator().manual_seed(0), device="cpu")
     conditional = bool(meta.get("model_config", {}).get("conditional", False))
     # pt2 export wants one tensor input; a conditional generator also takes labels, so pickle it.

@@ -63,13 +63,20 @@ def test_bad_shape_is_a_clear_error():
         notes_to_midi(np.zeros((5, 3)))
 
 
-def test_render_wav_without_soundfont_uses_sine(tmp_path, monkeypatch):
+def test_render_wav_without_soundfont_uses_sine_and_says_so_once(tmp_path, monkeypatch):
+    import warnings
+
     monkeypatch.setattr(midi, "find_soundfont", lambda: None)
+    monkeypatch.setattr(midi, "_warned", set())
     x = random_notes(12)
     pm = notes_to_midi(x)
     with pytest.warns(UserWarning, match="sine"):
         used = render_wav(pm, tmp_path / "x.wav", sample_rate=8000)
     assert used == "sine"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second WAV of a stage: no second warning
+        assert render_wav(pm, tmp_path / "y.wav", sample_rate=8000) == "sine"
+    (tmp_path / "y.wav").unlink()
     audio, sr = sf.read(tmp_path / "x.wav", dtype="float32")
     info = sf.info(tmp_path / "x.wav")
     assert sr == 8000 and info.subtype == "PCM_16" and audio.ndim == 1

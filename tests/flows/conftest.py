@@ -16,7 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
-    """Prefect's test harness (a throwaway server and database), started once: it takes 7-14 s."""
+    """Prefect's test harness (a throwaway server and database), started once per test run.
+
+    It takes 7-14 s on an idle machine and much longer on a loaded one, so it gets the flows'
+    own generous startup timeout rather than the harness's 30 s (a timeout here errors every
+    flow test at once).
+    """
+    from ganaudio.orchestration.prefect_settings import STARTUP_TIMEOUT_S
+
     env = {"PREFECT_HOME": str(tmp_path_factory.mktemp("prefect_home")),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     saved = {k: os.environ.get(k) for k in env}
@@ -24,7 +31,7 @@ def prefect_server(tmp_path_factory):
     from prefect.testing.utilities import prefect_test_harness
 
     try:
-        with prefect_test_harness():
+        with prefect_test_harness(server_startup_timeout=STARTUP_TIMEOUT_S):
             yield
     finally:
         for k, v in saved.items():

@@ -41,6 +41,37 @@ def test_stream_forwards_lines_as_they_come_and_thins_progress_bars(tmp_path):
     assert bars[-1] == "bar 49%"  # a bar's final state always shows
 
 
+def test_dvc_hints_are_dropped_and_everything_else_kept():
+    # What `dvc repro` prints after a stage in a git repo (DVC 3.67), as stream() hands it over.
+    printed = ["Running stage 'hello':", '> python -c "print(1)"', "Updating lock file 'dvc.lock'",
+               "To track the changes with git, run:", "\tgit add .gitignore dvc.lock",
+               "To enable auto staging, run:", "\tdvc config core.autostage true",
+               "Use `dvc push` to send your updates to remote storage.",
+               "stage output mentioning git add and dvc push"]
+    kept = []
+    forward = dvc.without_hints(kept.append)
+    for line in printed:
+        forward(line)
+    assert kept == ["Running stage 'hello':", '> python -c "print(1)"', "Updating lock file 'dvc.lock'",
+                    "stage output mentioning git add and dvc push"]
+
+
+def test_stages_under_a_flow_print_no_timestamps_of_their_own(tmp_path):
+    from ganaudio.utils.logs import TIMESTAMPS_ENV
+
+    env = dvc.stage_env(tmp_path, base={"PATH": "/usr/bin"})
+    assert env[TIMESTAMPS_ENV] == "0" and env["MLFLOW_CONFIGURE_LOGGING"] == "false"
+    code = ("import logging; from ganaudio.utils.logs import setup_logging; setup_logging(); "
+            "logging.getLogger('ganaudio.x').info('hello')")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, TIMESTAMPS_ENV: "0"},
+                         capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert out.stderr.strip() == "INFO ganaudio.x: hello"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={k: v for k, v in os.environ.items() if k != TIMESTAMPS_ENV},
+                         cwd=Path(__file__).parents[2])
+    assert out.stderr.strip().endswith("INFO ganaudio.x: hello") and out.stderr[:4].isdigit()
+
+
 @pytest.fixture
 def dvc_repo(tmp_path):
     """A minimal git + DVC repo with one stage that writes out.txt."""
@@ -69,6 +100,9 @@ def test_a_held_dvc_lock_is_waited_out_then_the_stage_runs(dvc_repo):
     assert dvc.repro_stage("hello", dvc_repo, env, on_line=on_line, lock_wait_s=0.1) is True
     assert (dvc_repo / "out.txt").read_text() == "hi"
     assert any("retrying" in line for line in lines)
+    assert any(line.startswith("Running stage 'hello'") for line in lines)
+    # DVC's advice for a person at a terminal does not reach the flow's log.
+    assert not any("git add" in line or "autostage" in line or "dvc push" in line for line in lines), lines
     assert dvc.repro_stage("hello", dvc_repo, env, on_line=lines.append) is False  # up to date: DVC skips it
 
 
