@@ -112,6 +112,7 @@ def test_every_preset_combination_is_valid(pianogan, spectogan, mels):
     ({"runtime": {"workers": -1}}, "runtime.workers", ">= 0"),
     ({"retrain": {"cron": "every monday"}}, "retrain.cron", "5-field cron"),
     ({"retrain": {"gans": []}}, "retrain.gans", "one or more"),
+    ({"retrain": {"timezone": "Mars/Olympus"}}, "retrain.timezone", "IANA time zone"),
 ])
 def test_bad_values_are_one_line_errors_naming_key_value_and_range(tmp_path, override, key, allowed):
     import yaml
