@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
+	# params first: DVC deletes a stage's outputs before the stage reads a mistyped params.yaml
+	$(VENV)/bin/ganaudio check-params params.yaml
 	# stage commands call `python`: the venv's, so put it first on PATH
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 

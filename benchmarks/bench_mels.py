@@ -52,7 +52,7 @@ def librosa_loop(paths: list[Path], cfg: MelsConfig) -> np.ndarray:
 
 def project_path(paths: list[Path], cfg: MelsConfig, workers: int) -> np.ndarray:
     transform = SpectrogramTransform(cfg)
-    audio, _ = load_clips(paths, cfg, workers)
+    audio, _, _ = load_clips(paths, cfg, workers)
     with torch.inference_mode():
         return torch.cat([transform.log_magnitude(torch.from_numpy(audio[i: i + cfg.batch_size]))
                           for i in range(0, len(audio), cfg.batch_size)]).numpy()

@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
+from ganaudio.config import check_params
 from ganaudio.metrics.headline import describe
 from ganaudio.orchestration import dag, dvc, tracking
 from ganaudio.orchestration.prefect_settings import flow_settings
@@ -47,6 +48,7 @@ def repro_task(stage: str, fetch_retries: int = FETCH_RETRIES, fetch_backoff_s: 
 def pipeline(gan: str = "all", workspace: str = ".", targets: Optional[list[str]] = None,
              parent_run_id: Optional[str] = None, fetch_retries: int = FETCH_RETRIES) -> dict:
     """Run the stages `gan` needs in order; returns {'mlflow_run_id': ..., 'ran': {stage: bool}}."""
+    check_params(Path(workspace) / "params.yaml")  # a bad params.yaml fails here, before DVC deletes any output
     logger = get_run_logger()
     ws = str(Path(workspace).resolve())
     stages = dag.plan(Path(ws) / "dvc.yaml", gan, targets)

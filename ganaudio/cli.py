@@ -1,4 +1,8 @@
-"""`ganaudio` command line: generate audio from a checkpoint, list tracked runs."""
+"""`ganaudio` command line: generate audio from a checkpoint, list tracked runs, check params.yaml.
+
+Expected errors (`ganaudio.errors.GanaudioError`: bad params, missing or wrong inputs) print as
+one line with exit code 2; `--debug` or GANAUDIO_DEBUG=1 adds the traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,17 @@ import logging
 import sys
 from pathlib import Path
 
+from ganaudio.errors import BadInputError, MissingInputError, run_main
+
 log = logging.getLogger("ganaudio")
 
 
 def main(argv: list[str] | None = None) -> int:
     from ganaudio.utils.logs import setup_logging
 
-    ap = argparse.ArgumentParser(prog="ganaudio", description=__doc__)
+    ap = argparse.ArgumentParser(prog="ganaudio", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--debug", action="store_true", help="show the traceback of expected errors too")
     sub = ap.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write samples (MIDI/WAV or WAV/PNG) from a trained generator")
@@ -32,41 +40,58 @@ def main(argv: list[str] | None = None) -> int:
     runs.add_argument("--limit", type=int, default=10)
     runs.add_argument("--stages", action="store_true", help="one row per stage run instead of per pipeline run")
 
+    check = sub.add_parser("check-params", help="validate a params file (what `make run` does before DVC)")
+    check.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
+
     args = ap.parse_args(argv)
     setup_logging()
-    try:
-        if args.command == "generate":
-            written = generate(args)
-            print(f"wrote {len(written)} files to {args.out}")
-        elif args.command == "runs":
-            from ganaudio.runs import print_runs
+    return run_main(lambda: _dispatch(args), "ganaudio", debug=args.debug or None)
 
-            print_runs(args.experiment, args.limit, stages=args.stages)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"ganaudio: {e}", file=sys.stderr)
-        return 2
-    return 0
+
+def _dispatch(args: argparse.Namespace) -> None:
+    if args.command == "generate":
+        written = generate(args)
+        print(f"wrote {len(written)} files to {args.out}")
+    elif args.command == "runs":
+        from ganaudio.runs import print_runs
+
+        print_runs(args.experiment, args.limit, stages=args.stages)
+    elif args.command == "check-params":
+        from ganaudio.config import load_params
+
+        load_params(args.params)
+        print(f"{args.params}: ok")
 
 
 def generate(args: argparse.Namespace) -> list[Path]:
+    """Check everything (params, checkpoint kind, --n, stats) before --out is created."""
     from ganaudio.config import load_params
-
+    from ganaudio.models.registry import read_checkpoint
     from ganaudio.utils.device import apply_runtime
 
     params = load_params(args.params) if args.params.exists() else None
+    if args.n < 1:
+        raise BadInputError(f"--n is {args.n}; pass the number of samples to write, 1 or more")
+    checkpoint = _exists(args.checkpoint, f"train_{args.gan}")
+    blob = read_checkpoint(checkpoint)
+    if blob["kind"] != args.gan:
+        raise BadInputError(f"{checkpoint} is a {blob['kind']} checkpoint, not {args.gan}; run "
+                            f"`ganaudio generate {blob['kind']} ...` or pass a {args.gan} checkpoint")
     if params is not None:
         apply_runtime(params.runtime)
-    args.out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if args.gan == "pianogan":
         from ganaudio.audio.midi import notes_to_midi, render_wav, write_midi
         from ganaudio.data.windows import NoteStats
         from ganaudio.tasks.pianogan import generate_notes
 
+        if args.digit is not None:
+            raise BadInputError("--digit is for spectogan; pianogan takes no digit")
         data = args.data or Path("data/processed/notes")
         stats = NoteStats.from_json(_exists(data / "stats.json", "notes"))
         sr = params.pianogan.render.sample_rate if params else 22050
-        for i, notes in enumerate(generate_notes(_exists(args.checkpoint, "train_pianogan"), stats, args.n, args.seed)):
+        args.out.mkdir(parents=True, exist_ok=True)
+        for i, notes in enumerate(generate_notes(checkpoint, stats, args.n, args.seed)):
             pm = notes_to_midi(notes)
             write_midi(pm, args.out / f"pianogan_{i:03d}.mid")
             render_wav(pm, args.out / f"pianogan_{i:03d}.wav", sample_rate=sr)
@@ -83,13 +108,13 @@ def generate(args: argparse.Namespace) -> list[Path]:
 
     data = args.data or Path("data/processed/mels")
     _exists(data / "stats.pt", "mels")
-    sampler = Sampler(_exists(args.checkpoint, "train_spectogan"), data,
-                      params.spectogan if params else SpectoGANConfig())
+    sampler = Sampler(checkpoint, data, params.spectogan if params else SpectoGANConfig())
     labels = None
     if args.digit is not None:
         if not sampler.conditional:
-            raise ValueError(f"{args.checkpoint} is an unconditional model; --digit needs spectogan.model.conditional: true")
+            raise BadInputError(f"{args.checkpoint} is an unconditional model; --digit needs spectogan.model.conditional: true")
         labels = torch.full((args.n,), args.digit, dtype=torch.long)
+    args.out.mkdir(parents=True, exist_ok=True)
     x = sampler.spectrograms(args.n, args.seed, labels=labels)
     audio = sampler.to_audio(x)
     for i, (spec, wav) in enumerate(zip(x, audio)):
@@ -103,7 +128,7 @@ def generate(args: argparse.Namespace) -> list[Path]:
 
 def _exists(path: Path, stage: str) -> Path:
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found; run `dvc repro {stage}` first or pass the right path")
+        raise MissingInputError(f"{path} not found; run `dvc repro {stage}` first or pass the right path")
     return path
 
 

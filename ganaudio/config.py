@@ -4,7 +4,13 @@ Every section of params.yaml maps to a dataclass below. Loading is loud: an unkn
 mistyped key is a one-line `ConfigError` naming the key and the file. Sections with a
 `preset:` key start from a named preset (PRESETS) and apply the explicit keys on top, so
 `dvc exp run -S spectogan.preset=paper` switches a whole recipe and
-`-S spectogan.train.lr_g=2e-4` tweaks one value of it.
+`-S ++spectogan.train.lr_g=2e-4` tweaks one value of it (`++`: a key params.yaml does not list).
+
+Every value is checked when it is loaded, not when a stage first uses it: a field's type may
+carry its allowed range (`Count`, `Share`, `Positive`, … below: `typing.Annotated` with a
+`Range`), and a class may add a `validate()` for rules that span fields. A bad value is a
+one-line `ConfigError` naming the key, the value and what is allowed. Check a file with
+`ganaudio check-params params.yaml` before DVC runs anything.
 
 Machine settings (device, workers, compile, tracking) live in `RuntimeConfig`, which no
 DVC stage lists under `params:`, so changing them reruns nothing.
@@ -14,20 +20,67 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
 
+from ganaudio.errors import GanaudioError
 from ganaudio.presets import PRESETS
 
 
-class ConfigError(ValueError):
+class ConfigError(GanaudioError, ValueError):
     """A params.yaml problem, phrased as one line that names the key and the file."""
+
+
+class Invalid(Exception):
+    """Raised by a `validate()` method: `key` (relative to its class) holds `value`, which is not `allowed`."""
+
+    def __init__(self, key: str, value: Any, allowed: str):
+        super().__init__(key, value, allowed)
+        self.key, self.value, self.allowed = key, value, allowed
+
+
+@dataclass(frozen=True)
+class Range:
+    """Allowed numbers lo <= x <= hi (`open_lo`/`open_hi`: strict); floats must also be finite."""
+
+    lo: Optional[float] = None
+    hi: Optional[float] = None
+    open_lo: bool = False
+    open_hi: bool = False
+
+    def allows(self, x: float) -> bool:
+        if isinstance(x, float) and not math.isfinite(x):
+            return False
+        if self.lo is not None and (x <= self.lo if self.open_lo else x < self.lo):
+            return False
+        return self.hi is None or (x < self.hi if self.open_hi else x <= self.hi)
+
+    def describe(self) -> str:
+        def num(x: float) -> str:
+            return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+        lo = None if self.lo is None else f"{'>' if self.open_lo else '>='} {num(self.lo)}"
+        hi = None if self.hi is None else f"{'<' if self.open_hi else '<='} {num(self.hi)}"
+        return " and ".join(b for b in (lo, hi) if b) or "finite"
+
+
+# The ranges the fields below use; each name says what the value is.
+Count = Annotated[int, Range(lo=1)]  # sizes, steps, counts: >= 1
+Seed = Annotated[int, Range(lo=0, hi=2**32 - 1)]  # what numpy, torch and random all accept
+Share = Annotated[float, Range(0, 1)]  # probabilities and shares
+Positive = Annotated[float, Range(lo=0, open_lo=True)]  # learning rates, temperatures: finite, > 0
+NonNegative = Annotated[float, Range(lo=0)]
+Beta = Annotated[float, Range(0, 1, open_hi=True)]  # Adam's betas, a momentum
+SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
 # ---------------------------------------------------------------- data sources
@@ -39,13 +92,13 @@ SPEECH_COMMANDS_URL = "http://download.tensorflow.org/data/speech_commands_v0.02
 @dataclass
 class DataConfig:
     source: Literal["embedded", "official"] = "embedded"
-    seed: int = 0
+    seed: Seed = 0
 
 
 @dataclass
 class EmbeddedMaestroConfig:
-    pieces: int = 120
-    seed: int = 0
+    pieces: Count = 120
+    seed: Seed = 0
 
 
 @dataclass
@@ -55,12 +108,15 @@ class FetchMaestroConfig:
     local_path: Optional[str] = None  # an already-downloaded zip; skips the network
     embedded: EmbeddedMaestroConfig = field(default_factory=EmbeddedMaestroConfig)
 
+    def validate(self) -> None:
+        _check_sha256(self, "sha256")
+
 
 @dataclass
 class EmbeddedSC09Config:
-    clips: int = 3200
-    seed: int = 0
-    noise_db: float = -35.0  # light background noise, relative to full scale
+    clips: Annotated[int, Range(lo=30)] = 3200  # 30: enough speakers for every split (speech.MIN_CLIPS)
+    seed: Seed = 0
+    noise_db: Annotated[float, Range(hi=0)] = -35.0  # light background noise, relative to full scale
 
 
 @dataclass
@@ -72,30 +128,52 @@ class FetchSC09Config:
     sc09_sha256: Optional[str] = None
     embedded: EmbeddedSC09Config = field(default_factory=EmbeddedSC09Config)
 
+    def validate(self) -> None:
+        _check_sha256(self, "sha256")
+        _check_sha256(self, "sc09_sha256")
+
+
+def _check_sha256(cfg, key: str) -> None:
+    value = getattr(cfg, key)
+    if value is not None and not SHA256_RE.match(value):
+        raise Invalid(key, value, "null or 64 hex digits (a sha256 sum)")
+
 
 # ---------------------------------------------------------------- extraction
 
 @dataclass
 class NotesConfig:
     sustain: Literal["extend", "ignore"] = "extend"  # extend note ends while the pedal is down
-    seq_len: int = 256
-    stride: int = 64
-    max_failed_share: float = 0.05
+    seq_len: Annotated[int, Range(lo=2)] = 256
+    stride: Count = 64
+    max_failed_share: Share = 0.05  # unreadable, empty or drums-only files skipped before the stage fails
 
 
 @dataclass
 class MelsConfig:
     preset: str = "cpu"
-    sample_rate: int = 16000
-    n_fft: int = 1024
-    hop_length: int = 256
-    n_mels: int = 64
-    n_frames: int = 64
-    fmin: float = 0.0
-    fmax: Optional[float] = 8000.0
+    sample_rate: Count = 16000
+    n_fft: Annotated[int, Range(lo=2)] = 1024
+    hop_length: Count = 256
+    n_mels: Count = 64
+    n_frames: Count = 64
+    fmin: NonNegative = 0.0
+    fmax: Optional[Positive] = 8000.0
     representation: Literal["mel", "linear"] = "mel"
-    clip_std: float = 3.0  # SpecGAN: normalise per bin, clip at 3 std, scale to [-1, 1]
-    batch_size: int = 256
+    clip_std: Positive = 3.0  # SpecGAN: normalise per bin, clip at 3 std, scale to [-1, 1]
+    batch_size: Count = 256
+    max_failed_share: Share = 0.05  # unreadable, empty or silent clips skipped before the stage fails
+
+    def validate(self) -> None:
+        nyquist = self.sample_rate / 2
+        if self.fmax is not None and self.fmax > nyquist:
+            raise Invalid("fmax", self.fmax, f"null or <= sample_rate / 2 = {nyquist:g}")
+        if self.fmin >= (self.fmax if self.fmax is not None else nyquist):
+            raise Invalid("fmin", self.fmin, f"< fmax ({self.fmax if self.fmax is not None else nyquist:g})")
+        n_fft = self.n_fft if self.representation == "mel" else 2 * self.n_mels  # see data/mels.py
+        if self.hop_length >= n_fft:
+            raise Invalid("hop_length", self.hop_length,
+                          f"< the STFT size {n_fft} ({self.representation} mode), or frames skip samples")
 
 
 # ---------------------------------------------------------------- training
@@ -105,54 +183,62 @@ class TrainConfig:
     """The shared GAN recipe; defaults are WaveGAN/SpecGAN's WGAN-GP."""
 
     loss: Literal["wgan-gp", "hinge"] = "wgan-gp"
-    gp_weight: float = 10.0
-    critic_steps: int = 5
+    gp_weight: NonNegative = 10.0
+    critic_steps: Count = 5
     spectral_norm: bool = False
-    lr_g: float = 1e-4
-    lr_d: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.9)
-    batch_size: int = 64
-    steps: int = 2000
-    checkpoint_every: int = 200
-    log_every: int = 10
-    seed: int = 0  # seeds the model init (before the models are built), the batches and every draw
-    ema_decay: float = 0.0  # 0: off; else the generator's EMA (e.g. 0.999) is what is sampled and evaluated
+    lr_g: Positive = 1e-4
+    lr_d: Positive = 1e-4
+    betas: tuple[Beta, Beta] = (0.5, 0.9)
+    batch_size: Count = 64
+    steps: Count = 2000
+    checkpoint_every: Count = 200
+    log_every: Count = 10
+    seed: Seed = 0  # seeds the model init (before the models are built), the batches and every draw
+    ema_decay: Beta = 0.0  # 0: off; else the generator's EMA (e.g. 0.999) is what is sampled and evaluated
     init_from: Optional[str] = None  # warm start: null | champion (the registry's champion) | a checkpoint path
-    monitor_every: int = 0  # 0: off; else score the generator on the valid split every N steps, keep best.pt
-    monitor_patience: int = 0  # 0: train all steps; else stop after N monitor scores without a new best
+    monitor_every: Annotated[int, Range(lo=0)] = 0  # 0: off; else score the generator on the valid split every N steps, keep best.pt
+    monitor_patience: Annotated[int, Range(lo=0)] = 0  # 0: train all steps; else stop after N monitor scores without a new best
 
 
 @dataclass
 class PianoGANModelConfig:
-    latent_dim: int = 100
-    d: int = 32  # channel width multiplier
-    seq_len: int = 256
-    kernel_size: int = 25
-    stride: int = 4
+    latent_dim: Count = 100
+    d: Count = 32  # channel width multiplier
+    seq_len: Annotated[int, Range(lo=2)] = 256
+    kernel_size: Count = 25
+    stride: Annotated[int, Range(lo=2)] = 4
     pitch_head: Literal["continuous", "categorical"] = "continuous"
-    gumbel_tau: float = 1.0  # categorical head: temperature of the straight-through Gumbel-softmax's gradient
+    gumbel_tau: Positive = 1.0  # categorical head: temperature of the straight-through Gumbel-softmax's gradient
     pitch_sampling: Literal["softmax", "argmax"] = "softmax"  # categorical head: how samples pick a pitch
     time_head: Literal["continuous", "categorical"] = "continuous"  # step and duration: log value or one-hot bin
-    time_bins: int = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
+    time_bins: Annotated[int, Range(lo=16)] = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
     key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
     global_bias: bool = False  # generator: per-sample logit biases from z shared by all notes (a key, a tempo)
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 
+    def validate(self) -> None:
+        if self.kernel_size < self.stride:
+            raise Invalid("kernel_size", self.kernel_size, f">= stride ({self.stride})")
+        if self.key_latent and self.pitch_head != "categorical":
+            raise Invalid("key_latent", self.key_latent, "false unless pitch_head is categorical")
+        if self.key_latent and self.latent_dim < 12:
+            raise Invalid("latent_dim", self.latent_dim, ">= 12 with key_latent (one dimension per key)")
+
 
 @dataclass
 class PianoRenderConfig:
-    n_samples: int = 8
-    interpolation_steps: int = 8
-    sample_rate: int = 22050
+    n_samples: Count = 8
+    interpolation_steps: Annotated[int, Range(lo=2)] = 8  # both ends included
+    sample_rate: Count = 22050
     soundfont: Optional[str] = None  # None: look in the usual places, else pretty_midi's synth
-    seed: int = 1
+    seed: Seed = 1
 
 
 @dataclass
 class PianoEvalConfig:
-    n_samples: int = 256
-    seed: int = 2
+    n_samples: Annotated[int, Range(lo=2)] = 256  # 2: a spread needs two samples
+    seed: Seed = 2
 
 
 @dataclass
@@ -166,32 +252,36 @@ class PianoGANConfig:
 
 @dataclass
 class SpectoGANModelConfig:
-    latent_dim: int = 100
-    d: int = 64
-    kernel_size: int = 5
+    latent_dim: Count = 100
+    d: Count = 64
+    kernel_size: Annotated[int, Range(lo=2)] = 5  # >= the stride of 2
     conditional: bool = False
-    n_classes: int = 10
+    n_classes: Annotated[int, Range(lo=2)] = 10
 
 
 @dataclass
 class InversionConfig:
-    n_iter: int = 32
-    momentum: float = 0.99  # fast Griffin-Lim (Perraudin et al. 2013)
+    n_iter: Count = 32
+    momentum: Beta = 0.99  # fast Griffin-Lim (Perraudin et al. 2013); 1 or more diverges
 
 
 @dataclass
 class SpectoRenderConfig:
-    n_samples: int = 16
-    interpolation_steps: int = 8
-    seed: int = 1
+    n_samples: Count = 16
+    interpolation_steps: Annotated[int, Range(lo=2)] = 8  # both ends included
+    seed: Seed = 1
 
 
 @dataclass
 class SpectoEvalConfig:
-    n_samples: int = 50000
-    is_splits: int = 10
-    ndb_bins: int = 50
-    seed: int = 2
+    n_samples: Annotated[int, Range(lo=2)] = 50000  # FID and nearest-neighbour distances need two
+    is_splits: Count = 10
+    ndb_bins: Annotated[int, Range(lo=2)] = 50
+    seed: Seed = 2
+
+    def validate(self) -> None:
+        if self.is_splits > self.n_samples:
+            raise Invalid("is_splits", self.is_splits, f"<= n_samples ({self.n_samples})")
 
 
 @dataclass
@@ -206,13 +296,13 @@ class SpectoGANConfig:
 
 @dataclass
 class ClassifierConfig:
-    channels: int = 32
-    epochs: int = 30
-    patience: int = 5
-    batch_size: int = 64
-    lr: float = 1e-3
+    channels: Count = 32
+    epochs: Count = 30
+    patience: Count = 5
+    batch_size: Count = 64
+    lr: Positive = 1e-3
     augment: bool = True  # SpecAugment-style masks and small time shifts while training
-    seed: int = 0
+    seed: Seed = 0
 
 
 # ---------------------------------------------------------------- orchestration
@@ -221,7 +311,19 @@ class ClassifierConfig:
 class RetrainConfig:
     cron: str = "0 3 * * 1"  # Mondays 03:00
     timezone: str = "UTC"    # the cron's clock: an IANA name such as Europe/Berlin
-    gans: list[str] = field(default_factory=lambda: ["pianogan", "spectogan"])
+    gans: list[Literal["pianogan", "spectogan"]] = field(default_factory=lambda: ["pianogan", "spectogan"])
+
+    def validate(self) -> None:
+        from zoneinfo import ZoneInfo
+
+        if len(self.cron.split()) != 5:
+            raise Invalid("cron", self.cron, "a 5-field cron expression, e.g. '0 3 * * 1'")
+        if not self.gans:
+            raise Invalid("gans", self.gans, "one or more of pianogan, spectogan")
+        try:
+            ZoneInfo(self.timezone)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError; a malformed name a ValueError
+            raise Invalid("timezone", self.timezone, "an IANA time zone name such as UTC or Europe/Berlin") from None
 
 
 @dataclass
@@ -229,12 +331,13 @@ class RuntimeConfig:
     """Machine settings: not experiment identity, so no stage lists them as params."""
 
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    threads: int = 0  # torch CPU threads; 0: the cores this process may use (os.sched_getaffinity)
-    workers: int = 2
+    threads: Annotated[int, Range(lo=0)] = 0  # torch CPU threads; 0: the cores this process may use (os.sched_getaffinity)
+    workers: Annotated[int, Range(lo=0)] = 2  # 0 and 1: work in this process
     compile: bool = False
     autocast: bool = True  # bf16 autocast on CUDA only
     progress: bool = True
     mlflow: bool = True
+    download_timeout_s: Positive = 30.0  # per connect and per read; a silent server costs one timeout
 
 
 @dataclass
@@ -250,6 +353,13 @@ class Params:
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
+    def validate(self) -> None:
+        if self.notes.seq_len != self.pianogan.model.seq_len:
+            raise Invalid("pianogan.model.seq_len", self.pianogan.model.seq_len,
+                          f"equal to notes.seq_len ({self.notes.seq_len}): the generator writes whole windows")
+        if not DEVICE_RE.match(self.runtime.device):
+            raise Invalid("runtime.device", self.runtime.device, "auto, cpu, mps, cuda or cuda:N")
+
 
 # ---------------------------------------------------------------- loading
 
@@ -259,12 +369,30 @@ def load_params(path: str | os.PathLike = "params.yaml", overrides: Optional[dic
     if not path.exists():
         raise ConfigError(f"{path}: file not found; run from the project root or pass --params")
     with open(path) as f:
-        raw = yaml.safe_load(f) or {}
+        try:
+            raw = yaml.safe_load(f) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(_yaml_problem(path, e)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     if overrides:
         raw = deep_merge(raw, overrides)
     return params_from_dict(raw, source=str(path))
+
+
+def check_params(path: str | os.PathLike = "params.yaml") -> Optional[Params]:
+    """Load `path` to fail on a bad params file before DVC runs anything: DVC deletes a stage's
+    outputs before the stage could refuse it. A workspace without one has nothing to check (None)."""
+    path = Path(path)
+    return load_params(path) if path.exists() else None
+
+
+def _yaml_problem(path: Path, e: yaml.YAMLError) -> str:
+    """'params.yaml:12:5: YAML syntax error (mapping values are not allowed here); fix that line'."""
+    mark = getattr(e, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    what = getattr(e, "problem", None) or type(e).__name__
+    return f"{where}: YAML syntax error ({' '.join(str(what).split())}); fix that line"
 
 
 def params_from_dict(raw: dict, source: str = "params") -> Params:
@@ -298,14 +426,24 @@ def build(cls, data: Any, source: str, where: str):
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: '{where or '<top>'}' must be a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     names = {f.name for f in dataclasses.fields(cls)}
     for key in data:
         if key not in names:
             raise ConfigError(
                 f"{source}: unknown key '{_join(where, key)}' (known: {', '.join(sorted(names))})")
     kwargs = {k: _coerce(hints[k], v, source, _join(where, k)) for k, v in data.items()}
-    return cls(**kwargs)
+    obj = cls(**kwargs)
+    if hasattr(obj, "validate"):
+        try:
+            obj.validate()
+        except Invalid as e:
+            raise ConfigError(_not_allowed(source, _join(where, e.key), e.value, e.allowed)) from None
+    return obj
+
+
+def _not_allowed(source: str, where: str, value: Any, allowed: str) -> str:
+    return f"{source}: '{where}' is {value!r}; allowed: {allowed}"
 
 
 def _join(where: str, key: str) -> str:
@@ -317,6 +455,13 @@ def _coerce(tp, value, source: str, where: str):
     args = typing.get_args(tp)
     if dataclasses.is_dataclass(tp):
         return build(tp, value, source, where)
+    if origin is Annotated:
+        inner = _coerce(args[0], value, source, where)
+        for rule in tp.__metadata__:
+            if isinstance(rule, Range) and not rule.allows(inner):
+                kind = "an integer" if args[0] is int else "a finite number"
+                raise ConfigError(_not_allowed(source, where, inner, f"{kind} {rule.describe()}"))
+        return inner
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None

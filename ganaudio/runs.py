@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ganaudio.errors import BadInputError
 from ganaudio.metrics.headline import PROMOTION_PREFIX, RULES
 
 OTHER_METRICS = 4  # for experiments without headline rules: this many metric columns
@@ -291,7 +292,7 @@ def print_runs(experiment: str, limit: int = 10, tracking_uri: Optional[str] = N
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         known = ", ".join(e.name for e in client.search_experiments()) or "none"
-        raise ValueError(f"no MLflow experiment {experiment!r} in {uri} (experiments: {known}); "
+        raise BadInputError(f"no MLflow experiment {experiment!r} in {uri} (experiments: {known}); "
                          f"run the pipeline first or set MLFLOW_TRACKING_URI")
     caption = ""
     if stages:

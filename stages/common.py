@@ -1,12 +1,17 @@
-"""What every stage entry point repeats: arguments for params and logging, a tracked run."""
+"""What every stage entry point repeats: arguments for params and logging, a tracked run, and
+`run(main)`, which turns expected errors into one line on stderr (exit code 2)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-from typing import Iterator
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
 
 from ganaudio.config import Params, flatten, load_params, to_dict
+from ganaudio.errors import run_main
+from ganaudio.utils.io import write_bytes
 from ganaudio.utils.logs import setup_logging
 from ganaudio.utils.tracking import Tracker, start_run
 
@@ -65,3 +70,14 @@ def tracked(params: Params, experiment: str, stage: str, sections: list[str]) ->
     logged = {s: to_dict(getattr(params, s.split(".")[0])) for s in sections}
     with start_run(experiment, stage, flatten(logged), enabled=params.runtime.mlflow) as tracker:
         yield tracker
+
+
+def copy_losses(model_dir: Path, dest: Path) -> None:
+    """The training log (model_dir/metrics.csv) beside the metrics JSONs, for `dvc plots`: see dvc.yaml."""
+    write_bytes(dest, (Path(model_dir) / "metrics.csv").read_bytes())
+
+
+def run(main: Callable[[], object]) -> None:
+    """A stage's `__main__`: expected errors (ganaudio.errors) as one line, exit code 2; others keep
+    their traceback. GANAUDIO_DEBUG=1 shows the traceback of expected errors too."""
+    sys.exit(run_main(main, f"stages.{Path(sys.argv[0]).stem}"))

@@ -26,4 +26,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":  # also required: mini-SC09 builds in spawned worker processes
-    main()
+    common.run(main)

@@ -12,12 +12,15 @@ def main(argv=None):
     ap.add_argument("--notes", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
+    ap.add_argument("--losses", type=Path, help="also copy the training log (metrics.csv) here, for `dvc plots`")
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "pianogan", "train_pianogan", ["pianogan"]) as tracker:
         summary = pianogan.train(params.pianogan, params.runtime, args.notes, args.out, tracker)
     write_json(args.metrics, summary)
+    if args.losses and summary.get("rank", 0) == 0:
+        common.copy_losses(args.out, args.losses)
 
 
 if __name__ == "__main__":
-    main()
+    common.run(main)

@@ -12,12 +12,15 @@ def main(argv=None):
     ap.add_argument("--mels", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
+    ap.add_argument("--losses", type=Path, help="also copy the training log (metrics.csv) here, for `dvc plots`")
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "spectogan", "train_spectogan", ["spectogan"]) as tracker:
         summary = spectogan.train(params.spectogan, params.runtime, args.mels, args.out, tracker)
     write_json(args.metrics, summary)
+    if args.losses and summary.get("rank", 0) == 0:
+        common.copy_losses(args.out, args.losses)
 
 
 if __name__ == "__main__":
-    main()
+    common.run(main)

@@ -19,6 +19,7 @@ import pretty_midi
 import soundfile as sf
 
 from ganaudio.utils.io import atomic_path
+from ganaudio.errors import MissingInputError
 
 SOUNDFONT_ENV = "GANAUDIO_SOUNDFONT"
 SOUNDFONT_PLACES = (
@@ -112,7 +113,7 @@ def render_wav(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike, sample_rate:
                soundfont: Optional[str] = None) -> str:
     """Synthesize `pm` to a 16-bit mono WAV; returns the renderer used, "fluidsynth" or "sine"."""
     if soundfont is not None and not Path(soundfont).is_file():
-        raise FileNotFoundError(f"{soundfont}: soundfont not found; fix the path or set it to null "
+        raise MissingInputError(f"{soundfont}: soundfont not found; fix the path or set it to null "
                                 "to search the usual places")
     sf2 = soundfont or find_soundfont()
     audio, renderer = None, "sine"

@@ -13,11 +13,12 @@ import torch
 from torch.utils.data import Dataset
 
 from ganaudio.data.windows import NoteStats
+from ganaudio.errors import BadInputError, MissingInputError
 
 
 def _require(path: Path, stage: str) -> Path:
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; run `dvc repro {stage}` first")
+        raise MissingInputError(f"{path} is missing; run `dvc repro {stage}` first")
     return path
 
 
@@ -46,7 +47,7 @@ class NoteWindows(Dataset):
         try:
             self.indices = {k: torch.from_numpy(v) for k, v in self.encoding.indices(raw).items()}  # (N, L)
         except ValueError as e:
-            raise ValueError(f"{path}: {e}; rerun the notes stage") from None
+            raise BadInputError(f"{path}: {e}; rerun the notes stage") from None
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -76,7 +77,7 @@ class MelClips(Dataset):
         path = _require(Path(mels_dir) / f"{split}.pt", "mels")
         blob = torch.load(path, map_location="cpu", weights_only=False)
         if not isinstance(blob, dict) or not {"x", "labels", "speakers", "files"} <= set(blob):
-            raise ValueError(f"{path}: not a mels stage output (needs x, labels, speakers, files); "
+            raise BadInputError(f"{path}: not a mels stage output (needs x, labels, speakers, files); "
                              "rebuild it with `dvc repro -f mels`")
         self.x: torch.Tensor = blob["x"].float()  # (N, 1, F, T)
         self.labels: torch.Tensor = blob["labels"].long()  # (N,)

@@ -2,7 +2,10 @@
 
 `download` streams into `<dest>.part` and renames only after the sha256 matches, so `dest`
 either holds the verified file or does not exist; a dropped connection resumes from the
-`.part` with an HTTP Range request. `extract` writes into a temp folder beside the target
+`.part` with an HTTP Range request. A cached `dest` whose hash differs from the pin is kept
+(the pin may be the wrong one) and named in the error. Every connect and read waits at most
+`timeout` seconds (runtime.download_timeout_s); a server that sends nothing in that time is
+not retried, so it costs one timeout, while a transfer that made progress retries and resumes. `extract` writes into a temp folder beside the target
 and renames it into place, so a truncated archive never leaves a half-extracted dataset.
 Only the standard library is used (urllib, zipfile, tarfile): the core package has no
 HTTP client dependency.
@@ -18,7 +21,6 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -30,24 +32,30 @@ from typing import Callable, Optional, Union
 
 from tqdm import tqdm
 
-from ganaudio.utils.io import replace_dir
+from ganaudio.errors import GanaudioError
+from ganaudio.utils.io import make_temp_dir, replace_dir
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 RETRY_BACKOFF_S = 1.0  # first retry waits this long, then doubles; tests set it to 0
+TIMEOUT_S = 30.0  # per connect and per read: long enough for a slow mirror, short for a dead one
 
 # What `extract(members=...)` may return for a member name: the relative path to write it to,
 # True to keep its own name, or False/None to skip it.
 MemberMap = Callable[[str], Union[str, bool, None]]
 
 
-class DownloadError(RuntimeError):
+class DownloadError(GanaudioError, RuntimeError):
     """A download or extraction problem, phrased as one line naming the file and the fix."""
 
 
 class _Retryable(Exception):
     """A transient failure (dropped connection, timeout, 5xx): retry, resuming the .part."""
+
+
+class _NoAnswer(Exception):
+    """Connected (or tried to) and got no byte within the timeout: retrying would only wait again."""
 
 
 # ---------------------------------------------------------------- hashing
@@ -95,7 +103,7 @@ def url_basename(url: str) -> str:
 
 
 def obtain(source: str, cache_dir: str | os.PathLike, sha256: Optional[str], *,
-           progress: bool = True, timeout: float = 60, retries: int = 3) -> Path:
+           progress: bool = True, timeout: float = TIMEOUT_S, retries: int = 3) -> Path:
     """A verified archive path: a local file is checked where it lies (no copy, no network);
     a URL is downloaded into `cache_dir` under its own file name."""
     if is_local(source):
@@ -104,22 +112,26 @@ def obtain(source: str, cache_dir: str | os.PathLike, sha256: Optional[str], *,
     return download(source, dest, sha256, timeout=timeout, retries=retries, progress=progress)
 
 
-def download(url: str, dest: str | os.PathLike, sha256: Optional[str], *, timeout: float = 60,
+def download(url: str, dest: str | os.PathLike, sha256: Optional[str], *, timeout: float = TIMEOUT_S,
              retries: int = 3, progress: bool = True) -> Path:
     """Fetch `url` to `dest`, resuming a previous `.part` and verifying sha256 before the rename.
 
     `url` may also be a `file://` URL or a plain path (copied). With `sha256=None` the computed
-    hash is logged at warning level so it can be pinned.
+    hash is logged at warning level so it can be pinned. An existing `dest` with another hash
+    than the pin is never deleted: either the pin or the file is wrong, and only the user knows.
     """
     dest = Path(dest)
     if dest.exists():
         if sha256 is None:
             log.info("%s exists and no sha256 is pinned; using it as is", dest)
             return dest
-        if file_sha256(dest) == sha256.lower():
+        actual = file_sha256(dest)
+        if actual == sha256.lower():
             return dest
-        log.warning("%s exists but its sha256 differs from the pinned one; downloading again", dest)
-        dest.unlink()
+        raise DownloadError(
+            f"{dest}: this cached file has sha256 {actual} but the pin is {sha256}; either the pin is "
+            f"wrong (set the sha256 override in params.yaml to {actual}) or the file is (delete it "
+            f"and run again to download it); the file was kept")
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
 
@@ -150,15 +162,37 @@ def _download_http(url: str, part: Path, *, timeout: float, retries: int, progre
         try:
             _download_once(url, part, timeout=timeout, progress=progress, desc=desc)
             return
+        except _NoAnswer as e:
+            _drop_if_empty(part)
+            raise DownloadError(
+                f"{url}: no answer within {timeout:g} s ({e}); check the network and the url, or raise "
+                f"runtime.download_timeout_s for a slow server{_resume_hint(part)}") from None
         except _Retryable as e:
             if attempt == retries:
+                _drop_if_empty(part)
                 raise DownloadError(
                     f"{url}: download failed after {retries + 1} attempts ({e}); check the network "
-                    f"and run again: it resumes from {part}") from None
+                    f"and run again{_resume_hint(part)}") from None
             delay = RETRY_BACKOFF_S * 2 ** attempt
             log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)", desc, e, delay,
                         attempt + 2, retries + 1)
             time.sleep(delay)
+
+
+def _drop_if_empty(part: Path) -> None:
+    if part.exists() and part.stat().st_size == 0:
+        part.unlink()
+
+
+def _resume_hint(part: Path) -> str:
+    """Said only when there is something to resume from."""
+    if part.exists() and part.stat().st_size > 0:
+        return f": it resumes from {part} ({part.stat().st_size:,} bytes)"
+    return ""
+
+
+def _is_timeout(e: BaseException) -> bool:
+    return isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError)
 
 
 def _download_once(url: str, part: Path, *, timeout: float, progress: bool, desc: str) -> None:
@@ -180,6 +214,8 @@ def _download_once(url: str, part: Path, *, timeout: float, progress: bool, desc
             raise _Retryable(f"HTTP {e.code} {e.reason}") from None
         raise DownloadError(f"{url}: HTTP {e.code} {e.reason}; check the url in params.yaml") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
+        if _is_timeout(e):  # socket.timeout is TimeoutError since Python 3.10
+            raise _NoAnswer("connect or response timed out") from None
         raise _Retryable(str(getattr(e, "reason", e))) from None
 
     with resp:
@@ -195,16 +231,20 @@ def _download_once(url: str, part: Path, *, timeout: float, progress: bool, desc
             offset, mode = 0, "wb"
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
+        received = 0
         with open(part, mode) as f, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
                                          unit_divisor=1024, desc=desc, disable=not progress) as bar:
             while True:
                 try:
-                    chunk = resp.read(CHUNK)
+                    chunk = resp.read1(CHUNK)  # what has arrived: a stall then keeps it for the resume
                 except (http.client.HTTPException, OSError) as e:
+                    if _is_timeout(e) and received == 0:
+                        raise _NoAnswer("headers but no data") from None
                     raise _Retryable(f"connection broken: {e!r}") from None
                 if not chunk:
                     break
                 f.write(chunk)
+                received += len(chunk)
                 bar.update(len(chunk))
     size = part.stat().st_size
     if total is not None and size < total:
@@ -239,8 +279,7 @@ def extract(archive: str | os.PathLike, dest_dir: str | os.PathLike,
     archive, dest_dir = Path(archive), Path(dest_dir)
     if not archive.is_file():
         raise DownloadError(f"{archive}: archive not found; run the fetch again to download it")
-    dest_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}.", suffix=".extracting", dir=dest_dir.parent))
+    tmp = make_temp_dir(dest_dir.parent, f".{dest_dir.name}.", ".extracting")
     try:
         with open(archive, "rb") as f:
             magic = f.read(4)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ganaudio.config import FetchMaestroConfig
-from ganaudio.data.download import DownloadError, extract, obtain
+from ganaudio.data.download import TIMEOUT_S, DownloadError, extract, obtain
 from ganaudio.utils.io import replace_dir
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ CSV_COLUMNS = ("canonical_composer", "canonical_title", "split", "year", "midi_f
 
 
 def fetch_maestro(cfg: FetchMaestroConfig, out_dir: str | os.PathLike, cache_dir: str | os.PathLike,
-                  *, progress: bool = True) -> Path:
+                  *, progress: bool = True, timeout: float = TIMEOUT_S) -> Path:
     """Put a verified MAESTRO v3.0.0 MIDI tree at `out_dir/maestro-v3.0.0/` and return that folder.
 
     `cfg.local_path` (an already-downloaded zip) is used in place with no network; otherwise
@@ -40,7 +40,7 @@ def fetch_maestro(cfg: FetchMaestroConfig, out_dir: str | os.PathLike, cache_dir
     """
     sha256 = cfg.sha256 or MAESTRO_V3_MIDI_SHA256
     source = cfg.local_path or cfg.url
-    archive = obtain(source, cache_dir, sha256, progress=progress)
+    archive = obtain(source, cache_dir, sha256, progress=progress, timeout=timeout)
 
     # Extract and validate in a staging folder, then rename: a bad archive leaves out_dir alone.
     out_dir = Path(out_dir)

@@ -12,6 +12,11 @@ Choices, all following SpecGAN (Donahue et al. 2019):
   image side is a power of two.
 - frames come from a centred STFT with zero padding (librosa's default `pad_mode="constant"`); a clip
   of hop * n_frames samples gives n_frames + 1 frames and the last is dropped.
+
+Clips that cannot be trained on are skipped, not padded into silence: unreadable files, empty
+files (0 samples) and silent ones (RMS below SILENCE_RMS = 1e-4, i.e. -80 dBFS, about 3 LSB of
+16-bit audio: digital silence or dither, never a spoken digit). They are counted and listed
+under the policy the notes stage shares (ganaudio/data/failures.py, `mels.max_failed_share`).
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ import torch
 from tqdm.auto import tqdm
 
 from ganaudio.config import MelsConfig
+from ganaudio.data.failures import Skipped
+from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.utils.io import atomic_dir
 
 log = logging.getLogger(__name__)
 
 EPS = 1e-6  # added to the magnitude before the log: -13.8 is the floor for digital silence
+SILENCE_RMS = 1e-4  # -80 dBFS: a clip quieter than this holds no speech (see the module doc)
 SPLITS = ("train", "valid", "test")
 DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 FIXES = ("resampled", "downmixed", "padded", "trimmed")
@@ -70,17 +78,32 @@ def mel_basis(cfg: MelsConfig) -> np.ndarray:
 
 # ---------------------------------------------------------------- loading
 
+class UnusableClip(BadInputError):
+    """A clip that cannot be trained on; `reason` is unreadable, empty or silent."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 def load_clip(path: str | os.PathLike, cfg: MelsConfig) -> tuple[np.ndarray, set[str]]:
     """Read one WAV as float32 mono of exactly n_samples(cfg), and say which fixes were needed.
 
     Real corpora are messy (stray 44.1 kHz or stereo files); fixing and counting beats failing a
-    whole extraction, and the counts in the summary show when the fixes are not rare.
+    whole extraction, and the counts in the summary show when the fixes are not rare. A file
+    that is unreadable, empty or silent raises `UnusableClip`.
     """
     path = Path(path)
     try:
         audio, sr = sf.read(path, dtype="float32", always_2d=True)  # (S, C)
     except Exception as e:  # soundfile raises LibsndfileError / RuntimeError / FileNotFoundError
-        raise ValueError(f"{path}: cannot read as audio ({e}); re-fetch it or delete it") from None
+        detail = " ".join(str(e).split())
+        raise UnusableClip("unreadable", f"{path}: cannot read as audio ({detail}); re-fetch it or delete it") from None
+    if len(audio) == 0:
+        raise UnusableClip("empty", f"{path}: empty (0 samples); re-fetch it or delete it")
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    if rms < SILENCE_RMS:
+        raise UnusableClip("silent", f"{path}: silent (RMS {rms:.1e} < {SILENCE_RMS:g}); re-fetch it or delete it")
     fixes: set[str] = set()
     if audio.shape[1] > 1:
         fixes.add("downmixed")
@@ -99,19 +122,24 @@ def load_clip(path: str | os.PathLike, cfg: MelsConfig) -> tuple[np.ndarray, set
 
 
 def load_clips(paths: list[Path], cfg: MelsConfig, workers: int = 2, desc: str = "load",
-               chunk: int = 64, bar: Optional[tqdm] = None) -> tuple[np.ndarray, Counter]:
-    """Load many clips in threads; (N, S) float32 and the count of each fix.
+               chunk: int = 64, bar: Optional[tqdm] = None) -> tuple[np.ndarray, Counter, dict[int, UnusableClip]]:
+    """Load many clips in threads: (N, S) float32, the count of each fix, and {index: why} of the
+    clips that could not be used (their rows stay zero; callers drop them).
 
     libsndfile and soxr release the GIL, so threads overlap the I/O. Each task loads `chunk`
     files: an SC09 clip takes ~0.1 ms to read, less than handing one file to a thread costs.
     """
     out = np.zeros((len(paths), n_samples(cfg)), dtype=np.float32)
     counts: Counter = Counter({k: 0 for k in FIXES})
+    unusable: dict[int, UnusableClip] = {}
 
     def load_range(start: int) -> tuple[int, list[set[str]]]:
         fixes = []
         for i in range(start, min(start + chunk, len(paths))):
-            out[i], f = load_clip(paths[i], cfg)
+            try:
+                out[i], f = load_clip(paths[i], cfg)
+            except UnusableClip as e:
+                unusable[i], f = e, set()
             fixes.append(f)
         return start, fixes
 
@@ -126,7 +154,7 @@ def load_clips(paths: list[Path], cfg: MelsConfig, workers: int = 2, desc: str =
     finally:
         if own_bar:
             bar.close()
-    return out, counts
+    return out, counts, unusable
 
 
 # ---------------------------------------------------------------- labels
@@ -137,7 +165,7 @@ def parse_sc09_name(path: str | os.PathLike) -> tuple[int, str]:
     m = _NAME_RE.match(name)
     digit = m["digit"].capitalize() if m else None
     if digit not in DIGITS:
-        raise ValueError(f"{path}: not an SC09 name; expected <Digit>_<speaker>_nohash_<n>.wav "
+        raise BadInputError(f"{path}: not an SC09 name; expected <Digit>_<speaker>_nohash_<n>.wav "
                          f"with Digit one of {', '.join(DIGITS)}")
     return DIGITS.index(digit), m["speaker"]
 
@@ -252,21 +280,29 @@ def denormalise(x: torch.Tensor, stats: SpecStats | dict,
 # ---------------------------------------------------------------- extraction
 
 def _log_mags(paths: list[Path], transform: SpectrogramTransform, workers: int,
-              desc: str) -> tuple[torch.Tensor, Counter]:
-    """Load and transform in slices of 8 batches, so a split never sits in memory as audio."""
+              desc: str) -> tuple[torch.Tensor, Counter, dict[int, UnusableClip]]:
+    """Load and transform in slices of 8 batches, so a split never sits in memory as audio.
+
+    Returns the log magnitudes of the usable clips only (in order), the fix counts, and
+    {index into paths: why} for the clips left out.
+    """
     cfg = transform.cfg
     step = 8 * cfg.batch_size
     out: list[torch.Tensor] = []
     counts: Counter = Counter({k: 0 for k in FIXES})
+    unusable: dict[int, UnusableClip] = {}
     with tqdm(total=len(paths), desc=desc, unit="clip") as bar:
         for start in range(0, len(paths), step):
-            audio, c = load_clips(paths[start: start + step], cfg, workers, bar=bar)  # (n, S)
+            audio, c, bad = load_clips(paths[start: start + step], cfg, workers, bar=bar)  # (n, S)
             counts.update(c)
+            unusable.update({start + i: e for i, e in bad.items()})
+            if bad:
+                audio = np.delete(audio, sorted(bad), axis=0)
             out += [transform.log_magnitude(torch.from_numpy(audio[i: i + cfg.batch_size]))
                     for i in range(0, len(audio), cfg.batch_size)]
     if not out:
-        return torch.zeros(0, n_bins(cfg), cfg.n_frames), counts
-    return torch.cat(out), counts  # (N, n_bins, n_frames)
+        return torch.zeros(0, n_bins(cfg), cfg.n_frames), counts, unusable
+    return torch.cat(out), counts, unusable  # (N_usable, n_bins, n_frames)
 
 
 def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: MelsConfig,
@@ -274,15 +310,19 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     """SC09 folders -> `out_dir/{train,valid,test}.pt` + `stats.pt`, all or nothing.
 
     The whole folder is built in a temp dir beside `out_dir` and renamed into place, so a crash
-    never leaves a train.pt from one config next to a stats.pt from another.
+    never leaves a train.pt from one config next to a stats.pt from another. Unreadable, empty
+    and silent clips are left out of x, labels, speakers and files alike, and counted in the
+    summary; more than `cfg.max_failed_share` of them stops the stage before it writes.
     """
     sc09_root, out_dir = Path(sc09_root), Path(out_dir)
     t0 = time.perf_counter()
     transform = SpectrogramTransform(cfg)
     for split in SPLITS:  # fail before any slow work
         if not (sc09_root / split).is_dir():
-            raise FileNotFoundError(f"{sc09_root / split}: split folder missing; "
+            raise MissingInputError(f"{sc09_root / split}: split folder missing; "
                                     "run the fetch_sc09 stage first")
+    skipped = Skipped("mels.max_failed_share", "re-fetch the data (`dvc repro -f fetch_sc09`) or delete those files")
+    total = 0
     with torch.inference_mode():
         logs: dict[str, torch.Tensor] = {}
         meta: dict[str, dict[str, Any]] = {}
@@ -291,14 +331,21 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
             folder = sc09_root / split
             files = sorted(folder.glob("*.wav"))
             if split == "train" and not files:
-                raise ValueError(f"{folder}: no .wav files; the train split is needed for the stats")
+                raise BadInputError(f"{folder}: no .wav files; the train split is needed for the stats")
             parsed = [parse_sc09_name(f) for f in files]  # fail on a bad name before the slow part
-            logs[split], counts = _log_mags(files, transform, workers, desc=f"mels {split}")
-            meta[split] = {"labels": torch.tensor([d for d, _ in parsed], dtype=torch.int64),
-                           "speakers": [s for _, s in parsed],
-                           "files": [f.name for f in files]}
+            logs[split], counts, unusable = _log_mags(files, transform, workers, desc=f"mels {split}")
+            for i, e in sorted(unusable.items()):
+                skipped.add(e.reason, f"{split}/{files[i].name}", str(e))
+            keep = [i for i in range(len(files)) if i not in unusable]  # x holds these rows, in order
+            meta[split] = {"labels": torch.tensor([parsed[i][0] for i in keep], dtype=torch.int64),
+                           "speakers": [parsed[i][1] for i in keep],
+                           "files": [files[i].name for i in keep]}
             fixes[split] = dict(counts)
-            log.info("mels %s: %d clips, fixes %s", split, len(files), dict(counts))
+            total += len(files)
+            log.info("mels %s: %d clips, %d skipped, fixes %s", split, len(keep), len(unusable), dict(counts))
+        skipped.check(total, cfg.max_failed_share, str(sc09_root))
+        if len(logs["train"]) == 0:
+            raise BadInputError(f"{sc09_root / 'train'}: no usable clip; the train split is needed for the stats")
 
         stats = fit_stats(logs["train"], cfg)
         with atomic_dir(out_dir) as tmp:
@@ -311,6 +358,7 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
                "fixes": {k: sum(f[k] for f in fixes.values()) for k in FIXES},
                "fixes_per_split": fixes,
                "shape": [1, n_bins(cfg), cfg.n_frames],
+               **skipped.summary(total),
                "seconds": round(time.perf_counter() - t0, 3)}
     log.info("mels: %s", summary)
     return summary

@@ -1,5 +1,8 @@
 """MIDI -> note table (one row per note), and the notes stage's whole job: table + windows + stats.
 
+Files that give no notes (unreadable, empty, drums only) are skipped and counted under one
+policy with the mels stage (ganaudio/data/failures.py): see `extract_notes`.
+
 Sustain pedal: MAESTRO is a performance dataset, so many notes are "held" by the pedal after
 the key is released. With `sustain="extend"` a note released while CC64 >= 64 sounds until the
 pedal comes up, or until the same key is struck again (the Onsets-and-Frames convention).
@@ -8,7 +11,6 @@ pedal comes up, or until the same key is struck again (the Onsets-and-Frames con
 from __future__ import annotations
 
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -21,7 +23,9 @@ from tqdm.auto import tqdm
 
 from ganaudio.audio.midi import next_onset_same_pitch
 from ganaudio.config import NotesConfig
+from ganaudio.data.failures import ExtractionError, Skipped
 from ganaudio.data.windows import NoteStats, make_windows
+from ganaudio.errors import BadInputError
 from ganaudio.utils.io import atomic_dir, atomic_path
 
 NOTE_COLUMNS = ["pitch", "velocity", "start", "end", "step", "duration"]
@@ -32,16 +36,11 @@ CSV_NAME = "maestro-v3.0.0.csv"
 PEDAL_CC = 64
 
 
-class CorruptMidiError(ValueError):
+__all__ = ["CorruptMidiError", "ExtractionError", "extract_notes", "midi_to_notes"]
+
+
+class CorruptMidiError(BadInputError):
     """A MIDI file that cannot be parsed; the message names the file."""
-
-
-class CorruptMidiWarning(UserWarning):
-    """A MIDI file skipped during extraction."""
-
-
-class ExtractionError(RuntimeError):
-    """Too many files failed, or the dataset folder is not usable."""
 
 
 def midi_to_notes(path: Path, sustain: str = "extend") -> pd.DataFrame:
@@ -55,14 +54,21 @@ def midi_to_notes(path: Path, sustain: str = "extend") -> pd.DataFrame:
 
 def _read_notes(path: Path, sustain: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(pitch, velocity, start, end) arrays, sorted by (start, pitch)."""
-    if sustain not in ("extend", "ignore"):
-        raise ValueError(f"sustain must be 'extend' or 'ignore', got {sustain!r}")
+    return _notes_of(_load_midi(path), sustain)
+
+
+def _load_midi(path: Path) -> pretty_midi.PrettyMIDI:
     try:
-        pm = pretty_midi.PrettyMIDI(str(path))
+        return pretty_midi.PrettyMIDI(str(path))
     except Exception as e:  # mido/pretty_midi raise many types on bad bytes
         msg = str(e).splitlines()[0] if str(e) else ""
         raise CorruptMidiError(f"{path}: unreadable MIDI ({type(e).__name__}: {msg}); "
                                "re-download it or remove it from the CSV") from None
+
+
+def _notes_of(pm: pretty_midi.PrettyMIDI, sustain: str) -> tuple[np.ndarray, ...]:
+    if sustain not in ("extend", "ignore"):
+        raise ValueError(f"sustain must be 'extend' or 'ignore', got {sustain!r}")
     parts = []
     for inst in pm.instruments:
         if inst.is_drum or not inst.notes:
@@ -122,17 +128,26 @@ def find_maestro_csv(maestro_root: Path) -> Path:
 
 
 def _parse_one(job: tuple[int, str, str]):
-    """Worker: (index, path, sustain) -> (index, arrays or None, error message or None)."""
+    """Worker: (index, path, sustain) -> (index, arrays or None, (reason, message) or None)."""
     i, path, sustain = job
     try:
-        return i, _read_notes(Path(path), sustain), None
+        pm = _load_midi(Path(path))
     except CorruptMidiError as e:  # a missing file lands here too (pretty_midi's OSError)
-        return i, None, str(e)
+        return i, None, ("unreadable", str(e))
+    arrays = _notes_of(pm, sustain)
+    if len(arrays[0]) == 0:  # nothing to learn from; a table row count of 0 would hide it
+        if any(inst.is_drum and inst.notes for inst in pm.instruments):
+            return i, None, ("drums_only", f"{path}: drums only, no pitched notes; remove it from the CSV")
+        return i, None, ("empty", f"{path}: no notes; remove it from the CSV")
+    return i, arrays, None
 
 
 def extract_notes(maestro_root: Path, out_dir: Path, cfg: NotesConfig, workers: int = 2) -> dict:
     """Parse every MIDI in the MAESTRO CSV into `out_dir/` (table/, windows_*.npz, stats.json).
 
+    Unreadable or missing files, files with no notes and drums-only files are skipped, each
+    with a warning, and counted in the summary (`failed`, `failed_by_reason`, `failed_files`);
+    more than `cfg.max_failed_share` of them stops the stage (ganaudio/data/failures.py).
     Everything is written into a temp folder beside `out_dir` and renamed at the end, so a failure
     leaves the previous output (or nothing) rather than half a dataset. Returns a summary dict.
     """
@@ -143,23 +158,19 @@ def extract_notes(maestro_root: Path, out_dir: Path, cfg: NotesConfig, workers: 
     jobs = [(i, str(csv.parent / f), cfg.sustain) for i, f in enumerate(meta["midi_filename"])]
 
     results: dict[int, tuple] = {}
-    failed: list[str] = []
-    for i, arrays, error in _run(jobs, workers):
-        if error is None:
+    skipped = Skipped("notes.max_failed_share", "re-fetch the data (`dvc repro -f fetch_maestro`) "
+                      "or remove those files from the CSV")
+    for i, arrays, problem in _run(jobs, workers):
+        if problem is None:
             results[i] = arrays
         else:
-            failed.append(error)
-            warnings.warn(f"skipped: {error}", CorruptMidiWarning, stacklevel=2)
-    if len(failed) > cfg.max_failed_share * len(jobs):
-        raise ExtractionError(
-            f"{csv}: {len(failed)} of {len(jobs)} MIDI files failed (limit notes.max_failed_share="
-            f"{cfg.max_failed_share}); first: {failed[0]}")
+            skipped.add(problem[0], str(meta["midi_filename"].iloc[i]), problem[1])
+    skipped.check(len(jobs), cfg.max_failed_share, str(csv))
 
     table = assemble_table(meta, results)
     with atomic_dir(out_dir) as tmp:
         summary = write_outputs(table, tmp, cfg)
-    summary.update(files=len(jobs), failed=len(failed), failed_files=failed,
-                   seconds=round(time.perf_counter() - t0, 3))
+    summary.update(skipped.summary(len(jobs)), seconds=round(time.perf_counter() - t0, 3))
     return summary
 
 

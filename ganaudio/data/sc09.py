@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Optional
 
 from ganaudio.config import FetchSC09Config
-from ganaudio.data.download import DownloadError, extract, obtain
+from ganaudio.data.download import TIMEOUT_S, DownloadError, extract, obtain
 from ganaudio.utils.io import replace_dir
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def sc09_name(rel: str) -> str:
 
 
 def fetch_sc09(cfg: FetchSC09Config, out_dir: str | os.PathLike, cache_dir: str | os.PathLike,
-               *, progress: bool = True) -> dict[str, int]:
+               *, progress: bool = True, timeout: float = TIMEOUT_S) -> dict[str, int]:
     """Write SC09 as `out_dir/{train,valid,test}/<Digit>_<speaker>_nohash_<n>.wav`; counts per split.
 
     From `cfg.sc09_archive` (a pre-made sc09.tar.gz) when set, else from Speech Commands v0.02
@@ -51,11 +51,11 @@ def fetch_sc09(cfg: FetchSC09Config, out_dir: str | os.PathLike, cache_dir: str 
     staging = out_dir.with_name(f".{out_dir.name}.staging-{uuid.uuid4().hex[:8]}")
     try:
         if cfg.sc09_archive:
-            archive = obtain(cfg.sc09_archive, cache_dir, cfg.sc09_sha256, progress=progress)
+            archive = obtain(cfg.sc09_archive, cache_dir, cfg.sc09_sha256, progress=progress, timeout=timeout)
             extract(archive, staging, _premade_member, progress=progress)
         else:
             sha256 = cfg.sha256 or SPEECH_COMMANDS_V2_SHA256
-            archive = obtain(cfg.local_path or cfg.url, cache_dir, sha256, progress=progress)
+            archive = obtain(cfg.local_path or cfg.url, cache_dir, sha256, progress=progress, timeout=timeout)
             raw = staging.with_name(staging.name + "-raw")
             try:
                 extract(archive, raw, _speech_commands_member, progress=progress)

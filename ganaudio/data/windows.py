@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ganaudio.errors import BadInputError
 from ganaudio.utils.io import read_json, write_json
 
 FEATURES = ("pitch", "step", "duration", "velocity")
@@ -125,7 +126,7 @@ class NoteStats:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown or "mean" not in data or "std" not in data:
-            raise ValueError(f"{path}: not a NoteStats file (unknown keys {sorted(unknown)} or no mean/std); "
+            raise BadInputError(f"{path}: not a NoteStats file (unknown keys {sorted(unknown)} or no mean/std); "
                              "rerun the notes stage")
         return cls(**data)
 

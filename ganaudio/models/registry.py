@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, build
+from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.models.pianogan import NoteEncoding, PianoCritic, PianoGenerator, in_channels, time_values
 from ganaudio.models.specgan import SpecGANCritic, SpecGANGenerator
 
@@ -90,12 +91,7 @@ def load_generator(checkpoint_path: str | Path, device: str | torch.device = "cp
     evaluated); generator.pt already holds them. meta: kind, step, model_config (dict),
     data_shape (tuple), train_config (dict), ema (bool).
     """
-    from ganaudio.training.state import load_checkpoint
-
-    blob = load_checkpoint(checkpoint_path)
-    missing = [k for k in ("kind", "generator", "model_config", "data_shape") if k not in blob]
-    if missing:
-        raise ValueError(f"{checkpoint_path}: missing {', '.join(missing)}; not a ganaudio checkpoint, retrain")
+    blob = read_checkpoint(checkpoint_path)
     generator = build_generator(blob["kind"], blob["model_config"], tuple(blob["data_shape"]))
     ema = "generator_ema" in blob
     generator.load_state_dict(blob["generator_ema"] if ema else blob["generator"])
@@ -104,6 +100,22 @@ def load_generator(checkpoint_path: str | Path, device: str | torch.device = "cp
             "data_shape": tuple(blob["data_shape"]), "train_config": dict(blob.get("train_config", {})),
             "ema": ema or bool(blob.get("ema", False))}
     return generator, meta
+
+
+def read_checkpoint(checkpoint_path: str | Path) -> dict:
+    """A training checkpoint or generator.pt as a dict; a missing or foreign file is an expected error."""
+    from ganaudio.training.state import load_checkpoint
+
+    try:
+        blob = load_checkpoint(checkpoint_path)
+    except FileNotFoundError as e:
+        raise MissingInputError(str(e)) from None
+    except ValueError as e:  # unreadable: truncated, or not a torch file
+        raise BadInputError(str(e)) from None
+    missing = [k for k in ("kind", "generator", "model_config", "data_shape") if k not in blob]
+    if missing:
+        raise BadInputError(f"{checkpoint_path}: missing {', '.join(missing)}; not a ganaudio checkpoint, retrain")
+    return blob
 
 
 def config_dict(model_cfg: Any) -> dict:

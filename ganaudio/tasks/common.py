@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ganaudio.config import RuntimeConfig, to_dict
+from ganaudio.errors import MissingInputError
 from ganaudio.utils.tracking import CHECKPOINT_TAG, Tracker, file_digest
 
 
@@ -39,7 +40,7 @@ def fit(kind: str, cfg: Any, runtime: RuntimeConfig, dataset, out_dir: Path, tra
 def latest_checkpoint(model_dir: Path, kind: str) -> Path:
     path = Path(model_dir) / "checkpoints" / "latest.pt"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; run `dvc repro train_{kind}` first")
+        raise MissingInputError(f"{path} is missing; run `dvc repro train_{kind}` first")
     return path
 
 
@@ -47,7 +48,7 @@ def initial_checkpoint(model_dir: Path, kind: str) -> Path:
     """The step-0 generator, written by the training loop: the 'untrained' row of every evaluation."""
     path = Path(model_dir) / "checkpoints" / "initial.pt"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; rerun `dvc repro -f train_{kind}`")
+        raise MissingInputError(f"{path} is missing; rerun `dvc repro -f train_{kind}`")
     return path
 
 

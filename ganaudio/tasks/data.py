@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ganaudio.config import Params
+from ganaudio.errors import MissingInputError
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ def fetch_maestro(params: Params, out_dir: Path, cache_dir: Path) -> dict:
     else:
         from ganaudio.data.maestro import fetch_maestro as fetch
 
-        root = fetch(params.fetch_maestro, out_dir, cache_dir, progress=params.runtime.progress)
+        root = fetch(params.fetch_maestro, out_dir, cache_dir, progress=params.runtime.progress,
+                     timeout=params.runtime.download_timeout_s)
     index = pd.read_csv(Path(root) / "maestro-v3.0.0.csv")
     return {"source": params.data.source, "pieces": int(len(index)),
             "pieces_per_split": {str(k): int(v) for k, v in index["split"].value_counts().items()},
@@ -42,7 +44,8 @@ def fetch_sc09(params: Params, out_dir: Path, cache_dir: Path) -> dict:
     else:
         from ganaudio.data.sc09 import fetch_sc09 as fetch
 
-        counts = fetch(params.fetch_sc09, out_dir, cache_dir, progress=params.runtime.progress)
+        counts = fetch(params.fetch_sc09, out_dir, cache_dir, progress=params.runtime.progress,
+                       timeout=params.runtime.download_timeout_s)
     return {"source": params.data.source, "clips_per_split": {k: int(v) for k, v in counts.items()},
             "clips": int(sum(counts.values())), "seconds": round(time.perf_counter() - start, 2)}
 
@@ -102,7 +105,7 @@ def _maestro_root(maestro_dir: Path) -> Path:
     inner = maestro_dir / "maestro-v3.0.0"
     if (inner / "maestro-v3.0.0.csv").exists():
         return inner
-    raise FileNotFoundError(f"{maestro_dir}: no maestro-v3.0.0.csv found; run `dvc repro fetch_maestro` first")
+    raise MissingInputError(f"{maestro_dir}: no maestro-v3.0.0.csv found; run `dvc repro fetch_maestro` first")
 
 
 def numeric_leaves(summary: dict, prefix: str = "") -> dict[str, float]:

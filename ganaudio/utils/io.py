@@ -1,12 +1,17 @@
-"""Writes that never leave a half-written file: temp file in the same folder, then rename."""
+"""Writes that never leave a half-written file: temp file in the same folder, then rename.
+
+Temp files and folders are created with the normal modes (0666 / 0777 minus the umask, so
+0644 / 0755 under the usual umask 022), not `tempfile`'s private 0600 / 0700: what is renamed
+into place is a report, a sample or a checkpoint that other users of the machine may read.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,15 +26,33 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _fresh_sibling(path.parent, f".{path.stem}.", f".tmp{path.suffix}",
+                         lambda p: os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)))
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def make_temp_dir(parent: str | os.PathLike, prefix: str, suffix: str) -> Path:
+    """A new empty folder in `parent` (created if needed) with the umask's normal mode."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    return _fresh_sibling(parent, prefix, suffix, lambda p: os.mkdir(p, 0o777))
+
+
+def _fresh_sibling(parent: Path, prefix: str, suffix: str, create) -> Path:
+    """`create(path)` on a random unused name; the mode given to os.open / os.mkdir meets the umask."""
+    for _ in range(100):
+        candidate = parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            create(candidate)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"{parent}: no free temp name {prefix}*{suffix}; clear old temp files there")
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -57,9 +80,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     A stage that dies half-way leaves the previous output (or none), never a mix of both.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; outputs should not be
+    tmp = make_temp_dir(path.parent, f".{path.name}.", ".tmp")
     try:
         yield tmp
         replace_dir(tmp, path)

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import socket
 import tarfile
 import threading
 import urllib.parse
@@ -119,6 +120,49 @@ class _Handler(BaseHTTPRequestHandler):
         owner.log.append(Served(name, rng, status, len(body)))
         self.wfile.write(body)
         self.wfile.flush()
+
+
+class SilentServer:
+    """A TCP socket on 127.0.0.1 that accepts connections and never sends a byte (a hung server).
+
+    `accepted` counts connections, so a test can tell one timeout from four retries.
+    """
+
+    def __init__(self):
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self._sock.settimeout(0.05)
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def accepted(self) -> int:
+        return len(self._held)
+
+    def url(self, name: str) -> str:
+        host, port = self._sock.getsockname()
+        return f"http://{host}:{port}/{name}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self._held.append(conn)  # held open, never answered
+
+    def __enter__(self) -> "SilentServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        for conn in self._held:
+            conn.close()
+        self._sock.close()
 
 
 # ---------------------------------------------------------------- tiny archives

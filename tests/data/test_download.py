@@ -8,7 +8,7 @@ import os
 import pytest
 
 from ganaudio.data.download import DownloadError, download, extract, obtain
-from http_fixtures import sha256, tar_gz_bytes, write, zip_bytes
+from http_fixtures import SilentServer, sha256, tar_gz_bytes, write, zip_bytes
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
@@ -69,11 +69,61 @@ def test_complete_part_with_416_is_kept(server, tmp_path):
 
 def test_gives_up_after_retries_and_keeps_part_for_later(server, tmp_path):
     url = server.add("a.bin", DATA)
-    server.drop_after("a.bin", 0, times=100)
-    with pytest.raises(DownloadError, match=r"failed after 3 attempts.*resumes from"):
+    server.drop_after("a.bin", 1000, times=100)
+    with pytest.raises(DownloadError, match=r"failed after 3 attempts.*resumes from .*a.bin.part \(3,000 bytes\)"):
         download(url, tmp_path / "a.bin", sha256(DATA), retries=2, progress=False)
     assert len(server.log) == 3
     assert not (tmp_path / "a.bin").exists()
+    assert (tmp_path / "a.bin.part").read_bytes() == DATA[:3000]
+
+
+def test_no_resume_promised_when_nothing_arrived(server, tmp_path):
+    url = server.add("a.bin", DATA)
+    server.drop_after("a.bin", 0, times=100)
+    with pytest.raises(DownloadError) as e:
+        download(url, tmp_path / "a.bin", sha256(DATA), retries=1, progress=False)
+    assert "failed after 2 attempts" in str(e.value) and "resumes" not in str(e.value)
+    assert leftovers(tmp_path) == []  # no empty .part to resume from
+
+
+def test_refused_connection_promises_no_resume(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DownloadError) as e:
+        download(f"http://127.0.0.1:{port}/a.bin", tmp_path / "a.bin", None, retries=1, progress=False)
+    assert "\n" not in str(e.value) and "resumes" not in str(e.value)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_costs_one_timeout_not_four(tmp_path):
+    with SilentServer() as silent:
+        with pytest.raises(DownloadError) as e:
+            download(silent.url("a.bin"), tmp_path / "a.bin", None, timeout=0.3, retries=3, progress=False)
+        assert silent.accepted == 1  # not retried: each retry would wait the whole timeout again
+    msg = str(e.value)
+    assert "\n" not in msg and "no answer within 0.3 s" in msg and "runtime.download_timeout_s" in msg
+    assert "resumes" not in msg and leftovers(tmp_path) == []
+
+
+def test_the_timeout_reaches_downloads_from_params(tmp_path, monkeypatch):
+    from ganaudio.config import params_from_dict
+    from ganaudio.tasks.data import fetch_maestro
+
+    seen = {}
+
+    def fake_obtain(source, cache_dir, sha, *, progress=True, timeout=None, retries=3):
+        seen["timeout"] = timeout
+        raise DownloadError("stop here")
+
+    monkeypatch.setattr("ganaudio.data.maestro.obtain", fake_obtain)
+    params = params_from_dict({"data": {"source": "official"}, "runtime": {"download_timeout_s": 7}})
+    with pytest.raises(DownloadError, match="stop here"):
+        fetch_maestro(params, tmp_path / "out", tmp_path / "cache")
+    assert seen["timeout"] == 7.0
 
 
 def test_http_404_is_a_clear_error_without_retries(server, tmp_path):
@@ -108,12 +158,20 @@ def test_present_file_with_right_hash_makes_no_request(server, tmp_path):
     assert server.log == []
 
 
-def test_present_file_with_wrong_hash_is_fetched_again(server, tmp_path):
+def test_a_wrong_pin_keeps_the_cached_archive_and_says_which_may_be_wrong(server, tmp_path):
     url = server.add("a.bin", DATA)
-    write(tmp_path / "a.bin", b"stale")
-    download(url, tmp_path / "a.bin", sha256(DATA), progress=False)
-    assert (tmp_path / "a.bin").read_bytes() == DATA
-    assert len(server.log) == 1
+    write(tmp_path / "a.bin", DATA)
+    wrong = "ab" * 32
+    with pytest.raises(DownloadError) as e:
+        download(url, tmp_path / "a.bin", wrong, progress=False)
+    msg = str(e.value)
+    assert "\n" not in msg and str(tmp_path / "a.bin") in msg
+    assert wrong in msg and sha256(DATA) in msg and "pin is wrong" in msg and "delete it" in msg
+    assert (tmp_path / "a.bin").read_bytes() == DATA  # kept
+    assert server.log == []
+    # fixing the pin is all it takes
+    assert download(url, tmp_path / "a.bin", sha256(DATA), progress=False).read_bytes() == DATA
+    assert server.log == []
 
 
 def test_local_path_and_file_url_are_copied(tmp_path):
@@ -150,6 +208,18 @@ def test_extract_all_and_selected(tmp_path, pack, name):
                       progress=False)
     assert sorted(p.name for p in (renamed / "flat").iterdir()) == ["a.txt", "b.txt"]
     assert not (renamed / "other").exists()
+
+
+def test_extracted_files_are_readable_by_others(tmp_path):
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        extract(write(tmp_path / "x.zip", zip_bytes(MEMBERS)), tmp_path / "out", progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755  # not tempfile's private 0700
+    assert stat.S_IMODE((tmp_path / "out" / "top" / "a.txt").stat().st_mode) == 0o644
 
 
 def test_extract_replaces_existing_folder(tmp_path):

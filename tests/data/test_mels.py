@@ -12,6 +12,7 @@ import torch
 
 from ganaudio.config import PRESETS, MelsConfig
 from ganaudio.data import mels as M
+from ganaudio.data.failures import ExtractionError
 
 
 def preset(name: str, **kw) -> MelsConfig:
@@ -211,6 +212,69 @@ def test_extract_mels_end_to_end(tmp_path):
     # a rerun replaces the folder whole
     M.extract_mels(tmp_path / "sc09", out, preset("cpu", batch_size=4))
     assert torch.load(out / "train.pt")["x"].shape == (5, 1, 64, 64)
+
+
+def write_bad_clips(train):
+    """Three clips no one can train on, in the train split: unreadable, empty, silent."""
+    (train / "One_xx_nohash_0.wav").write_text("not-a-wav")
+    sf.write(train / "Two_yy_nohash_0.wav", np.zeros(0, np.float32), 16000, subtype="PCM_16")
+    sf.write(train / "Three_zz_nohash_0.wav", np.zeros(16000, np.float32), 16000, subtype="PCM_16")
+
+
+@pytest.mark.parametrize("batch_size", [1, 256])  # skips inside a slice and across slices
+def test_unreadable_empty_and_silent_clips_are_skipped_and_listed(tmp_path, batch_size, caplog):
+    import json
+    import logging
+
+    cfg = preset("cpu", batch_size=batch_size, max_failed_share=0.5)
+    names = write_sc09(tmp_path / "sc09", cfg)
+    write_bad_clips(tmp_path / "sc09" / "train")
+    with caplog.at_level(logging.WARNING):
+        summary = M.extract_mels(tmp_path / "sc09", tmp_path / "mels", cfg, workers=2)
+
+    assert summary["clips"] == {"train": 5, "valid": 2, "test": 1}
+    assert summary["files"] == 11 and summary["failed"] == 3
+    assert summary["failed_by_reason"] == {"empty": 1, "silent": 1, "unreadable": 1}
+    listed = " ".join(summary["failed_files"])
+    for name in ("One_xx_nohash_0.wav", "Two_yy_nohash_0.wav", "Three_zz_nohash_0.wav"):
+        assert name in listed
+    json.dumps(summary)  # the stage writes it as mels.json
+    warned = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped ")]
+    assert len(warned) == 3 and all("\n" not in w for w in warned)
+
+    train = torch.load(tmp_path / "mels" / "train.pt")
+    # the kept clips only, and x, labels, speakers and files still describe the same clips
+    assert train["files"] == names["train"]
+    assert train["labels"].tolist() == [8, 9, 1, 2, 0] and train["speakers"] == ["ff", "cc", "bb", "aa", "aa"]
+    clean = tmp_path / "clean"
+    write_sc09(clean / "sc09", cfg)
+    M.extract_mels(clean / "sc09", clean / "mels", cfg, workers=2)
+    torch.testing.assert_close(train["x"], torch.load(clean / "mels" / "train.pt")["x"])
+
+
+def test_load_clip_refuses_empty_and_silent_files(tmp_path):
+    cfg = preset("cpu")
+    write_bad_clips(tmp_path)
+    for name, reason in [("One_xx_nohash_0.wav", "unreadable"), ("Two_yy_nohash_0.wav", "empty"),
+                         ("Three_zz_nohash_0.wav", "silent")]:
+        with pytest.raises(M.UnusableClip, match=name) as e:
+            M.load_clip(tmp_path / name, cfg)
+        assert e.value.reason == reason
+    quiet = tmp_path / "Four_qq_nohash_0.wav"  # -50 dBFS speech is quiet, not silent
+    sf.write(quiet, tone(16000, 1.0) * 10 ** (-50 / 20) / 0.35, 16000, subtype="PCM_16")
+    assert M.load_clip(quiet, cfg)[0].any()
+
+
+def test_too_many_unusable_clips_stop_the_stage_before_it_writes(tmp_path):
+    cfg = preset("cpu", max_failed_share=0.2)
+    write_sc09(tmp_path / "sc09", cfg)
+    write_bad_clips(tmp_path / "sc09" / "train")
+    with pytest.raises(ExtractionError) as e:
+        M.extract_mels(tmp_path / "sc09", tmp_path / "mels", cfg)  # 3 of 11 > 0.2
+    msg = str(e.value)
+    assert "3 of 11" in msg and "27%" in msg and "mels.max_failed_share=0.2" in msg and "\n" not in msg
+    assert "One_xx_nohash_0.wav" in msg and "fetch_sc09" in msg
+    assert not (tmp_path / "mels").exists()
 
 
 def test_extract_mels_fails_on_missing_split_and_bad_names(tmp_path):

@@ -1,3 +1,5 @@
+import json
+import logging
 import os
 from pathlib import Path
 
@@ -8,8 +10,7 @@ import pytest
 
 from ganaudio.config import EmbeddedMaestroConfig, NotesConfig
 from ganaudio.data.embedded.piano import build_mini_maestro
-from ganaudio.data.notes import (TABLE_COLUMNS, CorruptMidiError, CorruptMidiWarning, ExtractionError,
-                                 extract_notes, midi_to_notes)
+from ganaudio.data.notes import TABLE_COLUMNS, CorruptMidiError, ExtractionError, extract_notes, midi_to_notes
 from ganaudio.data.windows import FEATURES, NoteStats
 from ganaudio.plots.piano import plot_note_histograms
 
@@ -140,14 +141,58 @@ def test_extract_end_to_end(tiny_set, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
 
 
-def test_corrupt_file_is_skipped_with_a_warning(tiny_set, tmp_path):
+def skipped_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped ")]
+
+
+def test_corrupt_file_is_skipped_with_a_warning(tiny_set, tmp_path, caplog):
     root = copy_set(tiny_set, tmp_path / "m")
     meta = pd.read_csv(root / "maestro-v3.0.0" / "maestro-v3.0.0.csv")
     (root / "maestro-v3.0.0" / meta.midi_filename[2]).write_bytes(b"garbage")
-    with pytest.warns(CorruptMidiWarning, match=Path(meta.midi_filename[2]).name):
+    with caplog.at_level(logging.WARNING):
         summary = extract_notes(root, tmp_path / "notes", CFG, workers=1)
+    (line,) = skipped_lines(caplog)
+    assert Path(meta.midi_filename[2]).name in line and "\n" not in line
     assert summary["failed"] == 1 and summary["files"] == 8
+    assert summary["failed_by_reason"] == {"unreadable": 1}
     assert 2 not in set(pd.read_parquet(tmp_path / "notes" / "table").piece_id)
+
+
+@pytest.mark.parametrize("workers", [1, 2])  # the process pool must report them too
+def test_empty_and_drums_only_files_are_skipped_counted_and_listed(tiny_set, tmp_path, caplog, workers):
+    root = copy_set(tiny_set, tmp_path / "m")
+    meta = pd.read_csv(root / "maestro-v3.0.0" / "maestro-v3.0.0.csv")
+    write_midi(root / "maestro-v3.0.0" / meta.midi_filename[1], [])
+    write_midi(root / "maestro-v3.0.0" / meta.midi_filename[4], [], drums=[(36, 0.0, 0.5), (38, 0.5, 1.0)])
+    with caplog.at_level(logging.WARNING):
+        summary = extract_notes(root, tmp_path / "notes", NotesConfig(seq_len=32, stride=16, max_failed_share=0.3),
+                                workers=workers)
+    assert summary["failed"] == 2 and summary["failed_by_reason"] == {"drums_only": 1, "empty": 1}
+    listed = summary["failed_files"]
+    assert Path(meta.midi_filename[1]).name in listed[0] and "no notes" in listed[0]
+    assert Path(meta.midi_filename[4]).name in listed[1] and "drums only" in listed[1]
+    json.dumps(summary)  # the stage writes it as notes.json
+    assert len(skipped_lines(caplog)) == 2
+    table = pd.read_parquet(tmp_path / "notes" / "table")
+    assert not {1, 4} & set(table.piece_id)
+    assert sum(summary["notes"].values()) == len(table)
+
+
+def test_empty_files_count_towards_max_failed_share(tiny_set, tmp_path):
+    root = copy_set(tiny_set, tmp_path / "m")
+    meta = pd.read_csv(root / "maestro-v3.0.0" / "maestro-v3.0.0.csv")
+    for f in meta.midi_filename[:2]:
+        write_midi(root / "maestro-v3.0.0" / f, [])
+    write_midi(root / "maestro-v3.0.0" / meta.midi_filename[2], [], drums=[(36, 0.0, 0.5)])
+    with pytest.raises(ExtractionError) as e:
+        extract_notes(root, tmp_path / "notes", CFG, workers=1)  # 3 of 8 > 0.2
+    msg = str(e.value)
+    assert "3 of 8" in msg and "38%" in msg and "notes.max_failed_share=0.2" in msg and "\n" not in msg
+    assert Path(meta.midi_filename[0]).name in msg and "drums_only" in msg
+    assert not (tmp_path / "notes").exists()
+    summary = extract_notes(root, tmp_path / "notes", NotesConfig(seq_len=32, stride=16, max_failed_share=0.4),
+                            workers=1)
+    assert summary["failed"] == 3
 
 
 def test_too_many_corrupt_files_is_an_error(tiny_set, tmp_path):
@@ -156,7 +201,7 @@ def test_too_many_corrupt_files_is_an_error(tiny_set, tmp_path):
     for f in meta.midi_filename[:3]:
         (root / "maestro-v3.0.0" / f).write_bytes(b"garbage")
     (root / "maestro-v3.0.0" / meta.midi_filename[3]).unlink()  # missing counts as failed too
-    with pytest.warns(CorruptMidiWarning), pytest.raises(ExtractionError, match="4 of 8"):
+    with pytest.raises(ExtractionError, match="4 of 8"):
         extract_notes(root, tmp_path / "notes", CFG, workers=1)
     assert not (tmp_path / "notes").exists()
 

@@ -167,9 +167,55 @@ def test_generate_command_names_a_missing_checkpoint(ws, workspace_tools, tmp_pa
     assert "models/nope.pt not found" in result.stderr and "dvc repro train_spectogan" in result.stderr
 
 
+# ---------------------------------------------------------------- the README's experiment lines
+# The fresh-clone test leaves `ws` alone; the other runs last, as it applies an experiment to `ws`.
+
+def readme_exp_lines(root) -> list[str]:
+    """The `dvc exp run -S` lines of the README's "Experiments with DVC" block that run on a CPU."""
+    text = (root / "README.md").read_text()
+    block = text.split("## Experiments with DVC", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    return [line for line, full in zip(lines, block.splitlines())
+            if line.startswith("dvc exp run -S") and "GPU" not in full]
+
+
+def run_line(workspace_tools, ws, line: str, *extra: str):
+    import shlex
+
+    args = shlex.split(line)[1:]  # without the leading `dvc`
+    return workspace_tools.dvc(ws, *args, *extra)
+
+
+def test_readme_exp_run_works_on_a_fresh_clone(ws, workspace_tools, tmp_path):
+    """A clone has dvc.lock and the reports but an empty DVC cache: models/<gan> is listed, not there.
+
+    An experiment that does not retrain PianoGAN used to fail after its stages ran ("failed to
+    load directory ('models', 'pianogan')"): dvc.yaml's plots pointed inside the cached models/pianogan.
+    """
+    import shutil
+    import subprocess
+
+    (line,) = readme_exp_lines(workspace_tools.root)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ws), str(clone)], check=True)
+    for rel in ["dvc.lock", *[str(p.relative_to(ws)) for p in ws.glob("reports/**/*") if p.suffix in (".json", ".csv")]]:
+        (clone / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ws / rel, clone / rel)  # what the project commits after `make run`
+    env = workspace_tools.env(clone)
+    subprocess.run(["git", "add", "-A"], cwd=clone, check=True, env=env)
+    subprocess.run(["git", "commit", "-qm", "lock"], cwd=clone, check=True, env=env)
+    assert not (clone / "models").exists() and not (clone / ".dvc" / "cache").exists()
+
+    result = run_line(workspace_tools, clone, line, "train_spectogan")  # only what that stage needs
+    assert result.returncode == 0, f"{line} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert "Running stage 'train_spectogan'" in result.stdout
+    assert "Running stage 'train_pianogan'" not in result.stdout
+    assert (clone / "reports/spectogan/losses.csv").read_text().startswith("step")
+
+
 def test_training_from_scratch_again_reproduces_the_same_bits(ws, workspace_tools):
     """Same params, same bits: delete the trained models, `dvc repro` again, and the checkpoints'
-    weights and the evaluation metrics come out equal (runs last: it retrains in this workspace)."""
+    weights and the evaluation metrics come out equal (it retrains in this workspace: after the checks above)."""
     import shutil
 
     import torch
@@ -197,3 +243,20 @@ def test_training_from_scratch_again_reproduces_the_same_bits(ws, workspace_tool
                 assert torch.equal(tensor, after[key][part][name]), (key, part, name)
     for gan in gans:
         assert (ws / f"reports/{gan}/metrics.json").read_text() == metrics[gan], gan
+
+
+def test_readme_exp_run_works_after_make_run(ws, workspace_tools):
+    import yaml
+
+    lines = readme_exp_lines(workspace_tools.root)
+    assert lines, "the README lists no CPU `dvc exp run -S` line"
+    for line in lines:
+        result = run_line(workspace_tools, ws, line)
+        assert result.returncode == 0, f"{line} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        assert "Ran experiment" in result.stdout
+    params = yaml.safe_load((ws / "params.yaml").read_text())
+    key, value = lines[0].split("-S", 1)[1].strip().lstrip("+").split("=")
+    section = params
+    for part in key.split("."):
+        section = section[part]
+    assert float(section) == float(value)  # the experiment's params were applied to the workspace

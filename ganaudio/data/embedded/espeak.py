@@ -17,6 +17,8 @@ from typing import Optional
 
 import numpy as np
 
+from ganaudio.errors import GanaudioError
+
 # espeak_AUDIO_OUTPUT, espeak_PARAMETER, flags and errors from speak_lib.h
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 INITIALIZE_DONT_EXIT = 0x8000  # without it a missing data folder calls exit() on us
@@ -28,7 +30,7 @@ EE_OK = 0
 _INSTALL_HINT = "install it with `pip install espeakng-loader`"
 
 
-class ESpeakError(RuntimeError):
+class ESpeakError(GanaudioError, RuntimeError):
     """eSpeak NG could not be loaded or refused a request; the message says what to do."""
 
 
