@@ -3,7 +3,7 @@
     python -m flows.sweep --gan spectogan --set spectogan.train.lr_g=1e-4,2e-4 [--set KEY=V1,V2 ...]
                           [--runner dask|thread] [--workers N] [--dask-address tcp://...]
 
-One task per combination runs `dvc exp run --temp -S KEY=V ...` in its own temporary copy of
+One task per combination runs `dvc exp run --temp -S ++KEY=V ...` in its own temporary copy of
 the workspace (no contention for the workspace's DVC lock); the results are then listed from
 `dvc exp show`. `--dask-address` sends the tasks to an existing Dask cluster instead of a local one.
 """

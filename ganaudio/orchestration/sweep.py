@@ -40,7 +40,7 @@ def exp_names(n: int, prefix: str = "sweep") -> list[str]:
 def exp_run_args(combo: dict[str, str], name: str, targets: Iterable[str] = ()) -> list[str]:
     args = ["exp", "run", "--temp", "--name", name]
     for key, value in combo.items():
-        args += ["-S", f"{key}={value}"]
+        args += ["-S", f"++{key}={value}"]  # ++: also keys params.yaml leaves out
     return [*args, *targets]
 
 

@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
 
 from ganaudio.config import ClassifierConfig
+from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.models.classifier import DigitClassifier, spec_augment
 from ganaudio.utils.io import atomic_path
 from ganaudio.utils.tracking import Tracker
@@ -29,12 +30,12 @@ def _tensors(ds: Dataset, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     else:
         batches = list(DataLoader(ds, batch_size=1024))
         if not batches:
-            raise ValueError(f"train_classifier: the {name} set is empty; check the mels stage output")
+            raise BadInputError(f"train_classifier: the {name} set is empty; check the mels stage output")
         x, y = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
     if len(x) == 0:
-        raise ValueError(f"train_classifier: the {name} set is empty; check the mels stage output")
+        raise BadInputError(f"train_classifier: the {name} set is empty; check the mels stage output")
     if x.dim() != 4 or x.shape[1] != 1:
-        raise ValueError(f"train_classifier: {name} x has shape {tuple(x.shape)}; "
+        raise BadInputError(f"train_classifier: {name} x has shape {tuple(x.shape)}; "
                          "expected (N, 1, n_bins, n_frames) log-mels from the mels stage")
     return x.float(), y.long()
 
@@ -64,11 +65,11 @@ def train_classifier(train: Dataset, valid: Dataset, test: Dataset, cfg: Classif
     _, _, n_bins, n_frames = x_tr.shape
     for name, x in (("valid", x_va), ("test", x_te)):
         if tuple(x.shape[2:]) != (n_bins, n_frames):
-            raise ValueError(f"train_classifier: {name} spectrograms are {tuple(x.shape[2:])}, train are "
+            raise BadInputError(f"train_classifier: {name} spectrograms are {tuple(x.shape[2:])}, train are "
                              f"{(n_bins, n_frames)}; make all splits with one mels config")
     n_classes = 10
     if int(y_tr.max()) >= n_classes or int(y_tr.min()) < 0:
-        raise ValueError(f"train_classifier: labels span {int(y_tr.min())}..{int(y_tr.max())}; expected digits 0..9")
+        raise BadInputError(f"train_classifier: labels span {int(y_tr.min())}..{int(y_tr.max())}; expected digits 0..9")
 
     device = torch.device(device)
     torch.manual_seed(cfg.seed)
@@ -119,10 +120,10 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
     """Rebuild the checkpointed classifier, in eval mode, on `device`."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no classifier checkpoint; run the classifier stage first")
+        raise MissingInputError(f"{path}: no classifier checkpoint; run the classifier stage first")
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(blob, dict) or "state_dict" not in blob or "kwargs" not in blob:
-        raise ValueError(f"{path}: not a classifier checkpoint (no state_dict/kwargs); retrain the classifier")
+        raise BadInputError(f"{path}: not a classifier checkpoint (no state_dict/kwargs); retrain the classifier")
     model = DigitClassifier(**blob["kwargs"])
     model.load_state_dict(blob["state_dict"])
     return model.to(device).eval()

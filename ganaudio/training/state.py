@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ganaudio.models.layers import unwrap
+from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.training.identity import identity_difference
 from ganaudio.utils.io import atomic_path
 
@@ -110,9 +111,9 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: checkpoint not found; train first (dvc repro train_<gan>)") from None
+        raise MissingInputError(f"{path}: checkpoint not found; train first (dvc repro train_<gan>)") from None
     except Exception as e:  # a truncated or foreign file
-        raise ValueError(f"{path}: not a readable ganaudio checkpoint ({type(e).__name__}); delete it and retrain") from None
+        raise BadInputError(f"{path}: not a readable ganaudio checkpoint ({type(e).__name__}); delete it and retrain") from None
 
 
 def save_generator(path: str | Path, state: TrainState) -> None:

@@ -17,6 +17,8 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ganaudio.config import ConfigError
+
 _device: Optional[torch.device] = None
 
 
@@ -26,7 +28,7 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"runtime.device is {name!r} but CUDA is not available; set runtime.device: auto")
+        raise ConfigError(f"runtime.device is {name!r} but CUDA is not available; set runtime.device: auto")
     return device
 
 

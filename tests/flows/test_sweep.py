@@ -14,7 +14,7 @@ def test_sets_expand_to_every_combination():
     assert len(combos) == 6 and {"spectogan.train.lr_g": "2e-4", "spectogan.model.d": "32"} in combos
     assert sweep.exp_run_args(combos[0], "sweep-x-0", ["eval_spectogan"]) == [
         "exp", "run", "--temp", "--name", "sweep-x-0",
-        "-S", "spectogan.train.lr_g=1e-4", "-S", "spectogan.model.d=16", "eval_spectogan"]
+        "-S", "++spectogan.train.lr_g=1e-4", "-S", "++spectogan.model.d=16", "eval_spectogan"]
     names = sweep.exp_names(3)
     assert len(set(names)) == 3
     with pytest.raises(ValueError, match="expected KEY=V1"):
