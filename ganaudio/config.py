@@ -147,8 +147,11 @@ class PianoRenderConfig:
 
 @dataclass
 class PianoEvalConfig:
-    n_samples: int = 256
+    n_samples: int = 256  # generated windows per draw (and at most this many target windows)
     seed: int = 2
+    seeds: int = 5  # draws per row (generators, baselines, reference): their spread is the noise
+    copy_run: int = 16  # notes: a verbatim training run this long makes a window a copy
+    max_copy_share: float = 0.05  # novelty gate: fail when this share of windows or more are copies
 
 
 @dataclass

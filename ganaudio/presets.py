@@ -37,7 +37,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"model": {**_PIANO_HEADS, "d": 64},
                   "train": {"steps": 100000, "checkpoint_every": 1000}, "eval": {"n_samples": 2048}},
         "debug": {"model": {**_PIANO_HEADS, "d": 4}, "train": _DEBUG_TRAIN,
-                  "render": {"n_samples": 2, "interpolation_steps": 3}, "eval": {"n_samples": 8}},
+                  "render": {"n_samples": 2, "interpolation_steps": 3}, "eval": {"n_samples": 8, "seeds": 2}},
     },
     "spectogan": {
         "cpu": {"model": {"d": 16}, "train": {**_CPU_TRAIN, "steps": 4000, "checkpoint_every": 250},

@@ -1,7 +1,8 @@
-"""Stage eval_pianogan: MGEval-style distances to the test split (trained, untrained, train-vs-test)."""
+"""Stage eval_pianogan: every evaluation row (trained, untrained, baselines, reference) against the test split."""
 
 from pathlib import Path
 
+from ganaudio.plots.piano import plot_evaluation
 from ganaudio.tasks import pianogan
 from ganaudio.utils.io import write_json
 from stages import common
@@ -12,11 +13,17 @@ def main(argv=None):
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--notes", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
+    ap.add_argument("--plot", type=Path, required=True, help="PNG of the rows' scores and overlapped areas")
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "pianogan", "eval_pianogan", ["pianogan"]) as tracker:
-        result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker)
-    write_json(args.metrics, result)
+        # The one place the test split is scored: every model choice is made on valid.
+        result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker, split="test",
+                                   progress=params.runtime.progress)
+        write_json(args.metrics, result)
+        plot_evaluation(result, args.plot)
+        tracker.log_artifact(args.metrics)
+        tracker.log_artifact(args.plot)
 
 
 if __name__ == "__main__":
