@@ -55,7 +55,9 @@ def _autocorrelation(pitch: np.ndarray, lags: int) -> np.ndarray:
     """(N, L) -> (N, lags): correlation of the pitch sequence with itself shifted by 1..lags notes."""
     x = pitch - pitch.mean(1, keepdims=True)
     var = np.maximum((x * x).mean(1), 1e-9)  # a one-pitch window has no correlation to speak of: 0
-    return np.stack([(x[:, :-k] * x[:, k:]).mean(1) / var for k in range(1, lags + 1)], 1)
+    zero = np.zeros(len(x))  # a lag as long as the window has no pairs
+    return np.stack([(x[:, :-k] * x[:, k:]).mean(1) / var if k < x.shape[1] else zero
+                     for k in range(1, lags + 1)], 1)
 
 
 def _patterns(onset: np.ndarray, steps: int) -> np.ndarray:
