@@ -11,9 +11,9 @@ import os
 from typing import Optional
 
 HEADLINE = {
-    "pianogan": ["median_gap_closed"],
+    "pianogan": ["headline/score", "headline/baseline_score"],
     "spectogan": ["fid", "inception_score", "ndb_k"],
-    "pipeline": ["pianogan/median_gap_closed", "spectogan/fid", "spectogan/inception_score"],
+    "pipeline": ["pianogan/structure_score", "spectogan/fid", "spectogan/inception_score"],
 }
 OTHER_METRICS = 4  # for experiments without a headline list: this many metric columns
 MISSING = "·"

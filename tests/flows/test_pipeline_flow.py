@@ -39,7 +39,7 @@ def test_pipeline_runs_the_stages_in_order_under_one_parent_run(flow_ws, client)
     parent = client.get_run(result["mlflow_run_id"])
     assert parent.info.status == "FINISHED"
     assert client.get_experiment(parent.info.experiment_id).name == "pipeline"
-    assert "pianogan/median_gap_closed" in parent.data.metrics
+    assert "pianogan/structure_score" in parent.data.metrics
     children = stage_runs(client, parent.info.run_id)
     assert [r.data.tags["ganaudio.stage"] for r in children] == PIANO_STAGES
     assert {client.get_experiment(r.info.experiment_id).name for r in children} == {"data", "pianogan"}
@@ -74,7 +74,7 @@ def test_retrain_refetches_reruns_nothing_unchanged_and_promotes_the_first_model
     assert decisions["pianogan"]["promote"] and "no champion" in decisions["pianogan"]["reason"]
     champion = promotion.champion(client, "pianogan")
     assert str(champion.version) == decisions["pianogan"]["version"]
-    assert champion.tags["promotion.decision"] == "promoted" and "headline.median_gap_closed" in champion.tags
+    assert champion.tags["promotion.decision"] == "promoted" and "headline.structure_score" in champion.tags
 
     retrain_run = client.search_runs([client.get_experiment_by_name("retrain").experiment_id])[0]
     assert retrain_run.data.tags["promotion.pianogan.decision"] == "promoted"

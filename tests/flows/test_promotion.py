@@ -10,7 +10,7 @@ import pytest
 from ganaudio.orchestration import promotion
 from ganaudio.orchestration.promotion import decide, headline
 
-PIANO = {"median_gap_closed": 0.4, "distances": {"pitch_class_kl": {"trained": 0.1, "untrained": 0.5, "reference": 0.0}}}
+PIANO = {"headline": {"name": "structure", "score": 0.4, "baseline_score": 0.0, "baseline_std": 0.01, "passed": True}}
 
 
 def specto(fid: float, is_mean: float) -> dict:
@@ -19,11 +19,11 @@ def specto(fid: float, is_mean: float) -> dict:
 
 
 def test_headline_reads_the_documented_metrics_shapes(tmp_path):
-    assert headline("pianogan", PIANO) == {"median_gap_closed": 0.4}
+    assert headline("pianogan", PIANO) == {"structure_score": 0.4}
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps(specto(20.0, 3.5)))
     assert headline("spectogan", path) == {"fid": 20.0, "inception_score": 3.5}
-    assert math.isnan(headline("pianogan", {"median_gap_closed": None})["median_gap_closed"])
+    assert math.isnan(headline("pianogan", {"headline": {"score": None}})["structure_score"])
     with pytest.raises(ValueError, match=r"old.json: no 'fid.trained'; rerun `dvc repro eval_spectogan`"):
         headline("spectogan", _write(tmp_path / "old.json", {"fid": 3.0}))
     with pytest.raises(FileNotFoundError, match="dvc repro eval_pianogan"):
@@ -36,15 +36,15 @@ def _write(path, obj):
 
 
 def test_no_champion_means_promote():
-    assert decide("pianogan", {"median_gap_closed": -0.2}, None).promote
+    assert decide("pianogan", {"structure_score": -0.2}, None).promote
     assert "no champion" in decide("spectogan", {"fid": 50.0, "inception_score": 1.0}, None).reason
 
 
 @pytest.mark.parametrize("new, old, promote", [(0.5, 0.4, True), (0.3, 0.4, False), (0.4, 0.4, False)])
-def test_pianogan_promotes_a_higher_median_gap_closed_only(new, old, promote):
-    d = decide("pianogan", {"median_gap_closed": new}, {"median_gap_closed": old})
+def test_pianogan_promotes_a_higher_structure_score_only(new, old, promote):
+    d = decide("pianogan", {"structure_score": new}, {"structure_score": old})
     assert d.promote is promote
-    assert "median_gap_closed" in d.reason and f"{new:.4g}" in d.reason
+    assert "structure_score" in d.reason and f"{new:.4g}" in d.reason
 
 
 @pytest.mark.parametrize("cand, champ, promote, why", [
@@ -61,8 +61,8 @@ def test_spectogan_lower_fid_wins_and_inception_score_breaks_ties(cand, champ, p
 
 
 def test_a_candidate_without_a_number_never_replaces_the_champion():
-    assert not decide("pianogan", {"median_gap_closed": float("nan")}, {"median_gap_closed": 0.1}).promote
-    assert not decide("pianogan", {"median_gap_closed": float("nan")}, None).promote
+    assert not decide("pianogan", {"structure_score": float("nan")}, {"structure_score": 0.1}).promote
+    assert not decide("pianogan", {"structure_score": float("nan")}, None).promote
 
 
 def register(store, gan: str, stage_tags: dict | None = None) -> str:
