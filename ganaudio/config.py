@@ -132,6 +132,7 @@ class PianoGANModelConfig:
     time_bins: int = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
     key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
     global_bias: bool = False  # generator: per-sample logit biases from z shared by all notes (a key, a tempo)
+    register_latent: bool = False  # categorical pitch: a per-window register (centre, width) from z bounds the pitches
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 
