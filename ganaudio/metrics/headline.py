@@ -46,13 +46,18 @@ def mean_std(values) -> dict[str, float | None]:
     return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
 
 
-def structure_scores(mean_overlaps: dict[str, list[float]]) -> dict[str, list[float | None]]:
-    """Per row, per seed: the mean OA on the iid_notes (0) to reference (1) scale."""
-    for row in (FLOOR, CEILING):
-        if row not in mean_overlaps:
+def scale_scores(values: dict[str, list[float]], floor_row: str, ceiling_row: str) -> dict[str, list[float | None]]:
+    """Per row, per seed: `values` on the scale where floor_row's mean is 0 and ceiling_row's is 1."""
+    for row in (floor_row, ceiling_row):
+        if row not in values:
             raise ValueError(f"metrics.headline: the '{row}' row is needed to place the others")
-    floor, ceiling = (float(np.mean(mean_overlaps[r])) for r in (FLOOR, CEILING))
-    return {row: [gap_closed(v, floor, ceiling) for v in values] for row, values in mean_overlaps.items()}
+    floor, ceiling = (float(np.mean(values[r])) for r in (floor_row, ceiling_row))
+    return {row: [gap_closed(v, floor, ceiling) for v in vs] for row, vs in values.items()}
+
+
+def structure_scores(mean_overlaps: dict[str, list[float]]) -> dict[str, list[float | None]]:
+    """Per row, per seed: the mean OA on the iid_notes (0) to reference (1) scale: the headline's scale."""
+    return scale_scores(mean_overlaps, FLOOR, CEILING)
 
 
 def headline(scores: dict[str, list[float | None]], copy_share: float, max_copy_share: float,

@@ -36,6 +36,8 @@ from ganaudio.metrics.music import DURATION_EDGES, STEP_EDGES, clean_notes, row_
 FEATURES = ("used_pitches", "pitch_range", "mean_abs_interval", "pitch_class_hist", "pitch_class_transition",
             "mean_ioi", "ioi_hist", "note_length_hist", "note_length_transition",
             "pitch_autocorrelation", "rhythm_pattern")
+# The features that change when a window's notes are reordered (the others are order-free).
+ORDER_FEATURES = ("pitch_class_transition", "note_length_transition", "pitch_autocorrelation", "rhythm_pattern")
 # The distribution-valued features: their concatenation is a window's fingerprint for nearest neighbours.
 VECTOR_FEATURES = ("pitch_class_hist", "pitch_class_transition", "ioi_hist", "note_length_hist",
                    "note_length_transition")

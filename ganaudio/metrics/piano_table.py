@@ -5,6 +5,11 @@ Rows (`ROWS`): the trained and untrained generators, the baselines of `metrics.b
 `Scorer.score` measures one draw (MGEval comparison, the `metrics.music` distances, novelty) and
 `table` turns the draws into mean ± std per figure, the structure score of every row and the
 headline (`metrics.headline`).
+
+Beside the headline, each row gets an `order_score`: the mean OA over the features that depend on
+note order (`mgeval.ORDER_FEATURES`) on a scale where `shuffled_train` (real windows, notes
+shuffled) is 0 and `reference` 1. The structure score is dominated by per-window histograms, which
+shuffling keeps; the order score says whether a generator also puts its notes in a real order.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganaudio.metrics import headline as hl
-from ganaudio.metrics.mgeval import FEATURES, TargetSet
+from ganaudio.metrics.mgeval import FEATURES, ORDER_FEATURES, TargetSet
 from ganaudio.metrics.music import distances
 from ganaudio.metrics.novelty import COPY_RUN, NoveltyIndex
 
@@ -33,6 +38,7 @@ class Scorer:
         mg = self.mgeval.compare(notes)
         return {
             "mean_overlap": float(np.mean([mg[f]["overlap_area"] for f in FEATURES])),
+            "order_overlap": float(np.mean([mg[f]["overlap_area"] for f in ORDER_FEATURES])),
             "mgeval": mg,
             "distances": distances(notes, self.target),
             "novelty": self.novelty.measure(notes),
@@ -50,10 +56,13 @@ def summarise(draws: list[dict]) -> dict:
 def table(draws: dict[str, list[dict]], split: str, max_copy_share: float) -> dict:
     """The metrics.json body: rows, headline, target figures; plain floats, bools and strings only."""
     scores = hl.structure_scores({row: [d["mean_overlap"] for d in ds] for row, ds in draws.items()})
+    order = hl.scale_scores({row: [d["order_overlap"] for d in ds] for row, ds in draws.items()},
+                            "shuffled_train", hl.CEILING)
     rows = {}
     for row, ds in draws.items():
         out = summarise(ds)
         out["structure_score"] = hl.mean_std(scores[row])
+        out["order_score"] = hl.mean_std(order[row])
         out["seeds"] = len(ds)
         share = out["novelty"]["copy_share"]["mean"]
         out["novelty"]["failed"] = bool(share >= max_copy_share) if row in GENERATORS else None
@@ -77,6 +86,7 @@ def flat_metrics(result: dict) -> dict[str, float]:
     flat["headline/passed"] = float(head["passed"])
     for row, r in result["rows"].items():
         flat[f"{row}/structure_score"] = r["structure_score"]["mean"]
+        flat[f"{row}/order_score"] = r["order_score"]["mean"]
         flat[f"{row}/mean_overlap"] = r["mean_overlap"]["mean"]
         flat[f"{row}/copy_share"] = r["novelty"]["copy_share"]["mean"]
         flat[f"{row}/longest_run_median"] = r["novelty"]["longest_run_median"]["mean"]

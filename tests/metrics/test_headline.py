@@ -65,6 +65,8 @@ def test_table_ranks_the_rows_and_flags_the_copy():
     assert "copy_train" in result["flagged"] and "trained" not in result["flagged"]
     assert rows["reference"]["novelty"]["failed"] is None  # real data: the gate applies to generators
     assert rows["trained"]["structure_score"]["mean"] > 0.5 > rows["untrained"]["structure_score"]["mean"]
+    assert rows["shuffled_train"]["order_score"]["mean"] == pytest.approx(0.0, abs=1e-9)
+    assert rows["trained"]["order_score"]["mean"] > 0.5  # the 'model' keeps the order shuffling loses
     assert result["headline"]["passed"]
     json.loads(json.dumps(result, allow_nan=False))  # plain, finite JSON
     flat = flat_metrics(result)
