@@ -133,6 +133,7 @@ class PianoGANModelConfig:
     key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
     global_bias: bool = False  # generator: per-sample logit biases from z shared by all notes (a key, a tempo)
     register_latent: bool = False  # categorical pitch: a per-window register (centre, width) from z bounds the pitches
+    pitch_range_prior: bool = False  # categorical pitch: pitches outside the training range start 1000x less likely
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 

@@ -190,3 +190,26 @@ def test_register_latent_starts_at_the_data_mean_pitch_and_trims_the_tails(notes
 def test_register_latent_needs_a_categorical_pitch_head():
     with pytest.raises(ValueError, match="register_latent needs pitch_head"):
         PianoGenerator(tiny(register_latent=True))
+
+
+def test_pitch_range_prior_starts_out_of_range_pitches_1000x_less_likely(notes_dir):
+    stats = NoteStats.from_json(notes_dir / "stats.json")
+    torch.manual_seed(0)
+    plain, _ = build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (131, L), stats=stats)
+    torch.manual_seed(0)
+    cfg = tiny(pitch_head="categorical", pitch_range_prior=True)
+    g, _ = build_models("pianogan", cfg, TrainConfig(), (131, L), stats=stats)
+    shift = (g.pitch.bias - plain.pitch.bias).detach()
+    inside = torch.zeros(128, dtype=torch.bool)
+    inside[stats.pitch_min:stats.pitch_max + 1] = True
+    assert torch.all(shift[inside] == 0)
+    torch.testing.assert_close(shift[~inside], torch.full(((~inside).sum(),), float(np.log(1e-3))))
+    assert out_of_range_share(g, stats) < 0.05 < out_of_range_share(plain, stats)
+
+
+@torch.no_grad()
+def out_of_range_share(g, stats, n=64) -> float:
+    feats = g.eval().features(g.sample_latent(n, generator=torch.Generator().manual_seed(0)),
+                              generator=torch.Generator().manual_seed(1))
+    pitch = stats.denormalise(feats.transpose(1, 2).double().numpy(), clip_pitch=False)[..., 0]
+    return float(((pitch < stats.pitch_min) | (pitch > stats.pitch_max)).mean())
