@@ -79,6 +79,10 @@ SELECTION_SPLIT = "valid"
 VARIANTS: dict[str, dict] = {name: deep_merge(SCREEN_BASE, o) for name, o in _SCREEN.items()}
 VARIANTS["cpu_preset"] = {}  # params.yaml's pianogan section as it stands
 VARIANTS["cpu_preset_seed1"] = {"train": {"seed": 1}}
+# Screen 6 (issue 9), selected on valid with the structure score: the pitch range and register.
+VARIANTS["range_prior"] = {"model": {"pitch_range_prior": True}}
+VARIANTS["range_prior_register"] = {"model": {"pitch_range_prior": True, "register_latent": True}}
+VARIANTS["range_prior_tau05"] = {"model": {"pitch_range_prior": True, "gumbel_tau": 0.5}}
 
 
 def run_variant(name: str, overrides: dict, params: str, notes_dir: str, out: str, threads: int) -> dict:
