@@ -214,6 +214,8 @@ class PianoGANModelConfig:
     time_bins: Annotated[int, Range(lo=16)] = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
     key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
     global_bias: bool = False  # generator: per-sample logit biases from z shared by all notes (a key, a tempo)
+    register_latent: bool = False  # categorical pitch: a per-window register (centre, width) from z bounds the pitches
+    pitch_range_prior: bool = False  # categorical pitch: pitches outside the training range start 1000x less likely
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 
@@ -237,8 +239,11 @@ class PianoRenderConfig:
 
 @dataclass
 class PianoEvalConfig:
-    n_samples: Annotated[int, Range(lo=2)] = 256  # 2: a spread needs two samples
+    n_samples: Annotated[int, Range(lo=2)] = 256  # generated windows per draw (and at most this many target windows); 2: a spread needs two
     seed: Seed = 2
+    seeds: Annotated[int, Range(lo=2)] = 5  # draws per row (generators, baselines, reference): their spread is the noise
+    copy_run: Annotated[int, Range(lo=2)] = 16  # notes: a verbatim training run this long makes a window a copy
+    max_copy_share: Share = 0.05  # novelty gate: fail when this share of windows or more are copies
 
 
 @dataclass

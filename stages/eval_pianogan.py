@@ -1,8 +1,9 @@
-"""Stage eval_pianogan: MGEval-style distances to the test split (trained, untrained, train-vs-test)."""
+"""Stage eval_pianogan: every evaluation row (trained, untrained, baselines, reference) against the test split."""
 
 from pathlib import Path
 
 from ganaudio.metrics.headline import log_headline
+from ganaudio.plots.piano import plot_evaluation
 from ganaudio.tasks import pianogan
 from ganaudio.tasks.common import latest_checkpoint
 from ganaudio.utils.io import write_json
@@ -14,12 +15,17 @@ def main(argv=None):
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--notes", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
+    ap.add_argument("--plot", type=Path, required=True, help="PNG of the rows' scores and overlapped areas")
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "pianogan", "eval_pianogan", ["pianogan"]) as tracker:
-        result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker)
+        # The one place the test split is scored: every model choice is made on valid.
+        result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker, split="test",
+                                   progress=params.runtime.progress)
         log_headline(tracker, "pianogan", result, latest_checkpoint(args.model, "pianogan"))
-    write_json(args.metrics, result)
+        write_json(args.metrics, result)
+        plot_evaluation(result, args.plot)
+        tracker.log_artifact(args.plot)
 
 
 if __name__ == "__main__":

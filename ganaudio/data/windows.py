@@ -93,17 +93,19 @@ class NoteStats:
         mean, std = self._vectors(raw)
         return (_to_model_space(raw, self.log_eps, lib) - mean) / std
 
-    def denormalise(self, x: Array) -> Array:
+    def denormalise(self, x: Array, clip_pitch: bool = True) -> Array:
         """Model space (..., 4) -> musically valid raw features (any input, even noise).
 
-        Pitch rounded and clipped to the observed range, step >= 0, duration >= MIN_DURATION,
-        velocity rounded into 1..127; step/duration capped at the largest seen, so exp never
-        overflows into inf.
+        Pitch rounded and clipped to the observed range (`clip_pitch=False`: only to MIDI's
+        0..127, so an evaluation sees where the generator really puts its notes), step >= 0,
+        duration >= MIN_DURATION, velocity rounded into 1..127; step/duration capped at the
+        largest seen, so exp never overflows into inf.
         """
         lib = torch if isinstance(x, torch.Tensor) else np
         mean, std = self._vectors(x)
         y = x * std + mean
-        pitch = lib.clip(lib.round(y[..., 0]), self.pitch_min, self.pitch_max)
+        lo, hi = (self.pitch_min, self.pitch_max) if clip_pitch else (0, 127)
+        pitch = lib.clip(lib.round(y[..., 0]), lo, hi)
         step = lib.clip(lib.exp(lib.clip(y[..., 1], None, 30.0)) - self.log_eps, 0.0, self.step_max)
         dur = lib.clip(lib.exp(lib.clip(y[..., 2], None, 30.0)) - self.log_eps,
                        MIN_DURATION, max(self.duration_max, MIN_DURATION))

@@ -40,7 +40,7 @@ for _k in range(12):
 SCALAR_FEATURES = ("pitch_range", "mean_abs_interval", "polyphony", "note_density", "in_key_ratio")
 
 
-def _check(notes, name: str) -> np.ndarray:
+def check_windows(notes, name: str) -> np.ndarray:
     notes = np.asarray(notes, dtype=np.float64)
     if notes.ndim != 3 or notes.shape[-1] != 4 or notes.shape[0] == 0 or notes.shape[1] < 2:
         raise ValueError(f"metrics.music: {name} has shape {notes.shape}; pass raw note windows "
@@ -50,7 +50,7 @@ def _check(notes, name: str) -> np.ndarray:
     return notes
 
 
-def _hist(index: np.ndarray, n_bins: int) -> np.ndarray:
+def row_histograms(index: np.ndarray, n_bins: int) -> np.ndarray:
     """Per-row counts of integer bin indices: (N, L) -> (N, n_bins)."""
     n = index.shape[0]
     flat = (np.arange(n)[:, None] * n_bins + index).ravel()
@@ -74,21 +74,26 @@ def _polyphony(onset: np.ndarray, end: np.ndarray) -> np.ndarray:
     return (started - ended).reshape(n, length).mean(axis=1)
 
 
+def clean_notes(notes, name: str = "notes") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked windows (N, L, 4) -> pitch (N, L) int64 in 0..127, step >= 0 and duration >= 1 ms (N, L)."""
+    notes = check_windows(notes, name)
+    pitch = np.clip(np.rint(notes[..., 0]), 0, 127).astype(np.int64)
+    return pitch, np.maximum(notes[..., 1], 0.0), np.maximum(notes[..., 2], MIN_DURATION)
+
+
 def note_features(notes) -> dict[str, np.ndarray]:
     """Per-sample features of note windows (N, L, 4): histograms (N, B) as counts, scalars (N,)."""
-    notes = _check(notes, "notes")
-    pitch = np.clip(np.rint(notes[..., 0]), 0, 127)  # (N, L)
-    step = np.maximum(notes[..., 1], 0.0)
-    duration = np.maximum(notes[..., 2], MIN_DURATION)
+    pitch, step, duration = clean_notes(notes)
+    pitch = pitch.astype(np.float64)  # (N, L)
     onset = np.cumsum(step, axis=1) - step[:, :1]  # first note at 0
     end = onset + duration
-    pitch_class = _hist(pitch.astype(np.int64) % 12, 12)  # (N, 12)
-    length = notes.shape[1]
+    pitch_class = row_histograms(pitch.astype(np.int64) % 12, 12)  # (N, 12)
+    length = pitch.shape[1]
     span = end.max(axis=1) - onset[:, 0]
     return {
         "pitch_class": pitch_class,
-        "step": _hist(np.digitize(step, STEP_EDGES[1:-1]), len(STEP_EDGES) - 1),
-        "duration": _hist(np.digitize(duration, DURATION_EDGES[1:-1]), len(DURATION_EDGES) - 1),
+        "step": row_histograms(np.digitize(step, STEP_EDGES[1:-1]), len(STEP_EDGES) - 1),
+        "duration": row_histograms(np.digitize(duration, DURATION_EDGES[1:-1]), len(DURATION_EDGES) - 1),
         "pitch_range": pitch.max(axis=1) - pitch.min(axis=1),
         "mean_abs_interval": np.abs(np.diff(pitch, axis=1)).mean(axis=1),
         "polyphony": _polyphony(onset, end),
@@ -171,8 +176,8 @@ def distances(generated, reference) -> dict[str, float]:
     generated) of the aggregate histograms, unbounded; `pitch_class_overlap` and the scalar
     features are 1 - overlapping area, in [0, 1].
     """
-    gen = note_features(_check(generated, "generated"))
-    ref = note_features(_check(reference, "reference"))
+    gen = note_features(check_windows(generated, "generated"))
+    ref = note_features(check_windows(reference, "reference"))
     out = {
         "pitch_class_kl": kl_divergence(ref["pitch_class"].sum(0), gen["pitch_class"].sum(0)),
         "pitch_class_overlap": histogram_overlap_distance(ref["pitch_class"].sum(0),
@@ -194,7 +199,7 @@ def spread(notes, max_samples: int = 1000, seed: int = 0) -> dict[str, float]:
     histograms, averaged over the three; in [0, 1], 0 when every sample looks the same.
     Pairs are taken among at most `max_samples` samples (a seeded subset) to bound the cost.
     """
-    notes = _check(notes, "notes")
+    notes = check_windows(notes, "notes")
     log_step = np.log(np.maximum(notes[..., 1], LOG_FLOOR))
     log_duration = np.log(np.maximum(notes[..., 2], LOG_FLOOR))
     if len(notes) > max_samples:

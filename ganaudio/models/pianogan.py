@@ -24,6 +24,18 @@ Window-level options, for what a stack of local convolutions learns slowly:
   otherwise: real windows are ~97% in one scale, a 128-way softmax per note gave ~65%.
 - `global_bias` (generator): a linear map from z to logit biases shared by every note of the
   window: 12 pitch-class biases tiled over the octaves (a key) and one per time bin (a tempo).
+- `register_latent` (generator, categorical pitch): a per-window register, a centre and a width
+  from z, adding -((v - centre) / width)^2 / 2 to every note's pitch logits, where v is each
+  pitch's standardised value. Real windows keep to a register (they span 37-49 of the training
+  set's 50 semitones); independent per-note softmax draws reach every pitch the tails allow. It
+  starts at the data's mean pitch with the width of the data's pitch spread (a linear map from z
+  initialised at zero), so it first only trims the far tails, and training moves it per window.
+- `pitch_range_prior` (generator, categorical pitch): the pitch head's bias starts at log(1e-3)
+  for every MIDI pitch outside the training range (`NoteStats.pitch_min..pitch_max`), as the key
+  prior starts the key logits at the data's frequencies. Without it, 77 of the 128 classes lie
+  outside the range and a fresh generator puts ~60 % of its notes there; the critic then spends
+  its first thousand steps teaching the range instead of the music (measured: still 56 % at step
+  250). Only the starting point: training may move these biases like any other.
 - `critic_summary` (critic): an MLP over per-window statistics of its input (pitch-class
   histogram, time-bin histograms, mean and std of continuous channels), beside the conv path.
 """
@@ -47,6 +59,7 @@ N_PITCH_CLASSES = 12
 TIME_RANGES = {"step": (1e-3, 4.0), "duration": (1e-2, 8.0)}  # seconds; step bin 0 holds chord notes
 EMBED_PER_GROUP = 16  # the critic's 1x1 embedding width per one-hot group: the k-tap conv reads these
 MIN_START = 4  # the dense layer's output length: upsample from here by `stride` per layer
+OUT_OF_RANGE_PRIOR = 1e-3  # pitch_range_prior: starting odds of a pitch outside the training range
 
 
 def time_edges(name: str, n_bins: int) -> np.ndarray:
@@ -155,7 +168,7 @@ def fold_pitch_classes(x: torch.Tensor) -> torch.Tensor:
 
 class PianoGenerator(nn.Module):
     def __init__(self, cfg: PianoGANModelConfig, values: dict[str, torch.Tensor] | None = None,
-                 key_prior: tuple | None = None):
+                 key_prior: tuple | None = None, pitch_range: tuple[int, int] | None = None):
         """`values` {name: (classes,)}: the standardised value of each class of every one-hot feature.
 
         They are buffers (`<name>_values`), so checkpoints carry them; `load_generator` builds
@@ -164,6 +177,8 @@ class PianoGenerator(nn.Module):
         training windows, initialises `key_logits` and `key_profile` to their logs, as one sets
         an output bias to the data's log-frequencies: training starts in key instead of
         having to discover keys from the critic's gradient (measured: it did not in 1,600 steps).
+        `pitch_range` (lowest, highest MIDI pitch of the training windows) is what
+        `pitch_range_prior` needs; like `key_prior`, only a fresh build uses it.
         """
         super().__init__()
         self.latent_dim = cfg.latent_dim
@@ -194,10 +209,21 @@ class PianoGenerator(nn.Module):
         # Logits: 1x1, since h already sees ~k·s notes around each position.
         if self.encoding.pitch_one_hot:
             self.pitch = nn.Conv1d(ch[-1], N_PITCHES, 1)
+            if cfg.pitch_range_prior and pitch_range is not None:
+                outside = torch.ones(N_PITCHES, dtype=torch.bool)
+                outside[pitch_range[0]:pitch_range[1] + 1] = False
+                with torch.no_grad():
+                    self.pitch.bias[outside] += float(np.log(OUT_OF_RANGE_PRIOR))
         if self.encoding.time_bins:
             self.time = nn.Conv1d(ch[-1], 2 * self.encoding.time_bins, 1)  # step bins, then duration bins
         n_bias = (N_PITCH_CLASSES if self.encoding.pitch_one_hot else 0) + 2 * self.encoding.time_bins
         self.bias = nn.Linear(cfg.latent_dim, n_bias) if cfg.global_bias and n_bias else None
+        if cfg.register_latent and not self.encoding.pitch_one_hot:
+            raise ValueError("pianogan.model.register_latent needs pitch_head: categorical")
+        self.register = nn.Linear(cfg.latent_dim, 2) if cfg.register_latent else None  # (centre, log width)
+        if self.register is not None:
+            nn.init.zeros_(self.register.weight)
+            nn.init.zeros_(self.register.bias)
         values = values or {}
         for name, size in self.onehot:
             v = torch.as_tensor(values[name]).float() if name in values else torch.zeros(size)
@@ -226,6 +252,12 @@ class PianoGenerator(nn.Module):
         table = self.key_profile[(c[None, :] - c[:, None]) % N_PITCH_CLASSES]  # (key, pitch class)
         return key @ table.to(key.dtype)
 
+    def register_bias(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, 128) pitch logits of each window's register: a Gaussian bump in standardised pitch."""
+        centre, log_width = self.register(z.float()).unbind(1)  # (B,) each; 0, 0 at initialisation
+        v = self.pitch_values.float()  # (128,) standardised value of each MIDI pitch
+        return -0.5 * ((v[None] - centre[:, None]) / log_width.exp()[:, None]) ** 2
+
     def _hidden(self, z: torch.Tensor, key: torch.Tensor | None = None) -> torch.Tensor:
         x = torch.cat([z, key if key is not None else self.key_one_hot(z)], 1) if self.key else z
         h = torch.relu(self.dense(x)).view(z.shape[0], -1, self.start)  # (B, 16d, L/s**n)
@@ -246,6 +278,8 @@ class PianoGenerator(nn.Module):
             out["pitch"] = self.pitch(h)
             if key is not None:
                 out["pitch"] = out["pitch"] + tile_pitch_classes(self.key_bias(key))[..., None]
+            if self.register is not None:
+                out["pitch"] = out["pitch"] + self.register_bias(z).to(out["pitch"].dtype)[..., None]
         if self.encoding.time_bins:
             out["step"], out["duration"] = self.time(h).chunk(2, 1)
         if self.bias is not None:

@@ -42,7 +42,8 @@ def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = N
                              f"time_head {cfg.time_head!r}, seq_len {cfg.seq_len}); make notes.seq_len and "
                              "pianogan.model.seq_len equal and build NoteWindows with encoding=NoteEncoding.of(cfg)")
         values = None if stats is None else standardised_values(stats, NoteEncoding.of(cfg))
-        return PianoGenerator(cfg, values=values, key_prior=key_prior)
+        pitch_range = None if stats is None else (stats.pitch_min, stats.pitch_max)
+        return PianoGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
     return SpecGANGenerator(cfg, data_shape)
 
 

@@ -99,3 +99,32 @@ def _save(fig: Figure, path: str | os.PathLike) -> None:
     fmt = os.path.splitext(str(path))[1].lstrip(".") or "png"
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=100)
+
+
+def plot_evaluation(result: dict, path: str | os.PathLike) -> None:
+    """The evaluation table at a glance: each row's structure score (mean ± std over draws, copy-flagged
+    rows in red) and its overlapped area per MGEval feature."""
+    rows = list(result["rows"])
+    score = [result["rows"][r]["structure_score"] for r in rows]
+    flagged = set(result.get("flagged", []))
+    features = list(result["rows"][rows[0]]["mgeval"])
+    overlap = np.array([[result["rows"][r]["mgeval"][f]["overlap_area"]["mean"] for f in features] for r in rows])
+    fig = Figure(figsize=(13, 0.5 * len(rows) + 2.5))
+    ax_score, ax_oa = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
+    y = np.arange(len(rows))
+    ax_score.barh(y, [s["mean"] or 0.0 for s in score], xerr=[s["std"] or 0.0 for s in score],
+                  color=["tab:red" if r in flagged else "tab:blue" for r in rows])
+    ax_score.set_yticks(y, [f"{r} (copies)" if r in flagged else r for r in rows])
+    ax_score.invert_yaxis()
+    ax_score.axvline(0, color="k", linewidth=0.8)
+    ax_score.axvline(1, color="k", linewidth=0.8, linestyle=":")
+    ax_score.set_title(f"structure score vs {result['split']} (0 = iid_notes, 1 = reference)", fontsize=9)
+    image = ax_oa.imshow(overlap, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax_oa.set_xticks(np.arange(len(features)), features, rotation=35, ha="right", fontsize=8)
+    ax_oa.set_yticks(y, rows)
+    for (i, j), v in np.ndenumerate(overlap):
+        ax_oa.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="w" if v < 0.6 else "k")
+    ax_oa.set_title("overlapped area of intra-set (target) and inter-set distances", fontsize=9)
+    fig.colorbar(image, ax=ax_oa, fraction=0.03)
+    fig.tight_layout()
+    _save(fig, path)

@@ -93,3 +93,15 @@ def test_stats_json_round_trip(tmp_path):
 def test_fit_on_nothing_is_a_clear_error():
     with pytest.raises(ValueError, match="seq_len"):
         NoteStats.fit(np.zeros((0, 8, 4), np.float32))
+
+
+def test_unclipped_pitch_stays_where_the_generator_put_it_within_midi():
+    _, stats = fitted()
+    raw = np.zeros((1, 4, 4))
+    raw[0, :, 0] = [stats.pitch_min - 5, stats.pitch_max + 3, -40, 300]
+    raw[0, :, 1:] = [0.1, 0.3, 64]
+    x = stats.normalise(raw)
+    np.testing.assert_allclose(stats.denormalise(x)[0, :, 0], [stats.pitch_min, stats.pitch_max,
+                                                                stats.pitch_min, stats.pitch_max])
+    np.testing.assert_allclose(stats.denormalise(x, clip_pitch=False)[0, :, 0],
+                               [stats.pitch_min - 5, stats.pitch_max + 3, 0, 127])

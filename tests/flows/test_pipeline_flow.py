@@ -71,11 +71,12 @@ def test_pipeline_runs_the_stages_in_order_under_one_parent_run(flow_ws, client,
     assert version is not None and version.run_id == runs["train_pianogan"].info.run_id
     assert runs["eval_pianogan"].data.tags[SCORED_TAG] == runs["train_pianogan"].data.tags[CHECKPOINT_TAG]
     assert parent.data.tags["ganaudio.version_of.pianogan"] == str(version.version)
-    # The parent's headline is the eval run's (PianoGAN's `headline` object comes with its new evaluation).
-    logged = promotion.eval_headline(runs["eval_pianogan"]) or {}
+    # The parent's headline is the eval run's, read from metrics.json's `headline` object.
+    logged = promotion.eval_headline(runs["eval_pianogan"])
+    assert logged is not None and set(logged) == {"score", "floor", "passed"}
     assert {k[len("pianogan/"):]: v for k, v in parent.data.metrics.items() if k.startswith("pianogan/")} == logged
-    if "headline" in json.loads((flow_ws / "reports/pianogan/metrics.json").read_text()):
-        assert "score" in logged
+    written = json.loads((flow_ws / "reports/pianogan/metrics.json").read_text())["headline"]
+    assert logged["score"] == written["score"] and logged["floor"] == written["baseline_score"]
     table = stage_table(client, parent.info.run_id, tmp_path)
     assert list(table) == PIANO_STAGES
     assert all(row["ran"] and row["run_id"] == runs[stage].info.run_id for stage, row in table.items())
@@ -129,12 +130,10 @@ def test_retrain_after_the_data_changed_retrains_every_step_and_judges_the_new_v
     assert new.version not in versions_before and new.run_id == runs["train_pianogan"].info.run_id
     assert promotion.eval_run_of(client, "pianogan", new).info.run_id == runs["eval_pianogan"].info.run_id
     values = promotion.eval_headline(runs["eval_pianogan"])
-    if values is not None:
-        assert decision["promote"] == promotion.decide("pianogan", values, None).promote
-        assert new.tags["promotion.eval_run"] == runs["eval_pianogan"].info.run_id
-        assert float(new.tags["headline.score"]) == values["score"]
-    else:  # an evaluation from before PianoGAN's `headline` object: judged, and told what to rerun
-        assert not decision["promote"] and runs["eval_pianogan"].info.run_id in decision["reason"]
+    assert values is not None, "eval_pianogan logged no headline"
+    assert decision["promote"] == promotion.decide("pianogan", values, None).promote
+    assert new.tags["promotion.eval_run"] == runs["eval_pianogan"].info.run_id
+    assert float(new.tags["headline.score"]) == values["score"]
     assert new.tags["promotion.reason"] == decision["reason"]
 
 

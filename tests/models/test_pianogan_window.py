@@ -164,3 +164,52 @@ def test_load_generator_reproduces_the_full_model(tmp_path, notes_dir):
     a = generate_notes(tmp_path / "generator.pt", stats, 4, seed=5)
     assert a.shape == (4, L, 4)
     np.testing.assert_array_equal(a, generate_notes(tmp_path / "generator.pt", stats, 4, seed=5))
+
+
+def test_register_latent_starts_at_the_data_mean_pitch_and_trims_the_tails(notes_dir):
+    stats = NoteStats.from_json(notes_dir / "stats.json")
+    cfg = tiny(pitch_head="categorical", register_latent=True)
+    g, _ = build_models("pianogan", cfg, TrainConfig(), (131, L), stats=stats)
+    z = g.sample_latent(4)
+    bias = g.register_bias(z)  # (4, 128)
+    assert bias.shape == (4, 128)
+    best = int(bias[0].argmax())
+    assert abs(best - stats.mean[0]) <= 1  # centre 0 in standardised pitch: the training mean
+    assert bias[0, 0] < -3 and bias[0, 127] < -3  # MIDI's extremes, far outside the data, are suppressed
+    torch.testing.assert_close(bias[0], bias[3])  # before training: the same register for every window
+    with torch.no_grad():
+        g.register.weight[0, 0] = 1.0  # the centre now follows z[:, 0]
+    moved = g.register_bias(z)
+    assert (moved.argmax(1) - bias.argmax(1)).abs().sum() > 0
+    logits = g.logits(z)["pitch"]
+    no_register, _ = build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (131, L), stats=stats)
+    no_register.load_state_dict({k: v for k, v in g.state_dict().items() if not k.startswith("register")})
+    torch.testing.assert_close(logits - no_register.logits(z)["pitch"], moved[..., None].expand_as(logits))
+
+
+def test_register_latent_needs_a_categorical_pitch_head():
+    with pytest.raises(ValueError, match="register_latent needs pitch_head"):
+        PianoGenerator(tiny(register_latent=True))
+
+
+def test_pitch_range_prior_starts_out_of_range_pitches_1000x_less_likely(notes_dir):
+    stats = NoteStats.from_json(notes_dir / "stats.json")
+    torch.manual_seed(0)
+    plain, _ = build_models("pianogan", tiny(pitch_head="categorical"), TrainConfig(), (131, L), stats=stats)
+    torch.manual_seed(0)
+    cfg = tiny(pitch_head="categorical", pitch_range_prior=True)
+    g, _ = build_models("pianogan", cfg, TrainConfig(), (131, L), stats=stats)
+    shift = (g.pitch.bias - plain.pitch.bias).detach()
+    inside = torch.zeros(128, dtype=torch.bool)
+    inside[stats.pitch_min:stats.pitch_max + 1] = True
+    assert torch.all(shift[inside] == 0)
+    torch.testing.assert_close(shift[~inside], torch.full(((~inside).sum(),), float(np.log(1e-3))))
+    assert out_of_range_share(g, stats) < 0.05 < out_of_range_share(plain, stats)
+
+
+@torch.no_grad()
+def out_of_range_share(g, stats, n=64) -> float:
+    feats = g.eval().features(g.sample_latent(n, generator=torch.Generator().manual_seed(0)),
+                              generator=torch.Generator().manual_seed(1))
+    pitch = stats.denormalise(feats.transpose(1, 2).double().numpy(), clip_pitch=False)[..., 0]
+    return float(((pitch < stats.pitch_min) | (pitch > stats.pitch_max)).mean())
