@@ -106,6 +106,9 @@ class TrainConfig:
 
     loss: Literal["wgan-gp", "hinge"] = "wgan-gp"
     gp_weight: float = 10.0
+    r1_weight: float = 0.0  # γ of the zero-centred penalty (γ/2)·E‖∇D(real)‖² (R1), for either loss
+    r2_weight: float = 0.0  # the same on fakes (R2)
+    augment: list[str] = field(default_factory=list)  # DiffAugment policies for the critic: time, freq, cutout, gain
     critic_steps: int = 5
     spectral_norm: bool = False
     lr_g: float = 1e-4
@@ -167,6 +170,8 @@ class SpectoGANModelConfig:
     kernel_size: int = 5
     conditional: bool = False
     n_classes: int = 10
+    upsample: Literal["transposed", "nearest"] = "transposed"  # nearest: 2x nearest + conv, no checkerboard
+    minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 
 
 @dataclass

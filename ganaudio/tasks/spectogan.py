@@ -121,19 +121,33 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
     return {"samples": int(len(x)), "sample_rate": sr, "classified_digit_counts": counts}
 
 
+def balanced_digits(n: int) -> torch.Tensor:
+    """(n,) labels 0, 1, …, 9, 0, 1, …: what a conditional generator is asked for in evaluation."""
+    return torch.arange(n) % 10
+
+
 def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_path: Path,
              classifier_metrics: dict | None = None, tracker: Tracker = Tracker(), progress: bool = True,
-             split: str = "test") -> dict:
+             split: str = "test", digits_png: Path | None = None) -> dict:
     """IS, FID, NDB/k and nearest-neighbour distances for trained, untrained and real clips.
 
     `split` is the real split the figures compare with: "valid" to choose a recipe, "test" once.
+    A conditional model is asked for every digit equally often (`balanced_digits`), and the
+    classifier's readings give its per-digit accuracy and confusion matrix (`digits_png`, also
+    logged); for an unconditional one `digits_png` compares the digits heard in its clips with
+    the real split's.
     """
+    from ganaudio.metrics.audio import digit_confusion
+
     ec = cfg.eval
     judge = DigitJudge(mels_dir, classifier_path, split, is_splits=ec.is_splits, ndb_bins=ec.ndb_bins, seed=ec.seed)
-    rows = {}
+    rows, heard = {}, {}
     for name, ckpt in (("trained", latest_checkpoint(model_dir, KIND)), ("untrained", initial_checkpoint(model_dir, KIND))):
         sampler = Sampler(ckpt, mels_dir, cfg)
-        rows[name] = judge.score_audio(sampler.to_audio(sampler.spectrograms(ec.n_samples, ec.seed), progress=progress))
+        asked = balanced_digits(ec.n_samples) if sampler.conditional else None
+        audio = sampler.to_audio(sampler.spectrograms(ec.n_samples, ec.seed, labels=asked), progress=progress)
+        probs, feats = judge.embed(judge.analyse(audio))
+        rows[name], heard[name] = judge.figures(probs, feats), probs.argmax(1)
     rows["real"] = judge.score_real()
     # How much phase recovery alone costs: the real clips through Griffin-Lim and back (the
     # inversion does not involve the generator, so the last sampler serves).
@@ -142,11 +156,35 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
     result["classifier_test_accuracy"] = (classifier_metrics or {}).get("test_accuracy")
     result["split"] = split
+    result["conditional"] = sampler.conditional
     result["n_samples"] = {"generated": ec.n_samples, split: int(len(judge.real)), "train": int(len(judge.train))}
+    real_counts = torch.bincount(judge.real.labels, minlength=10).tolist()
+    result["heard_digit_counts"] = {"trained": _counts(heard["trained"]), "untrained": _counts(heard["untrained"]),
+                                    "real": real_counts}
     is_t, is_u = rows["trained"]["inception_score"]["mean"], rows["untrained"]["inception_score"]["mean"]
     result["headline"] = {"is_ratio_vs_untrained": is_t / is_u,
                           "fid_ratio_vs_untrained": rows["trained"]["fid"] / rows["untrained"]["fid"]}
-    tracker.log_metrics({"inception_score": is_t, "fid": rows["trained"]["fid"], "ndb_k": rows["trained"]["ndb_k"],
-                         "d_self": rows["trained"]["d_self"], "d_train": rows["trained"]["d_train"],
-                         **{f"headline/{k}": v for k, v in result["headline"].items()}})
+    flat = {"inception_score": is_t, "fid": rows["trained"]["fid"], "ndb_k": rows["trained"]["ndb_k"],
+            "d_self": rows["trained"]["d_self"], "d_train": rows["trained"]["d_train"],
+            **{f"headline/{k}": v for k, v in result["headline"].items()}}
+    if sampler.conditional:
+        result["per_digit_accuracy"] = {name: digit_confusion(asked.numpy(), heard[name]) for name in heard}
+        trained = result["per_digit_accuracy"]["trained"]
+        flat["digit_accuracy/mean"] = trained["mean"]
+        flat.update({f"digit_accuracy/{d}": a for d, a in enumerate(trained["per_digit"])})
+    if digits_png is not None:
+        from ganaudio.plots.digits import plot_confusion, plot_digit_shares
+
+        if sampler.conditional:
+            plot_confusion(result["per_digit_accuracy"]["trained"]["confusion"], digits_png,
+                           title=f"generated digits ({split} classifier readings)")
+        else:
+            plot_digit_shares(result["heard_digit_counts"]["trained"], real_counts, digits_png,
+                              title=f"digits heard in generated vs real {split} clips")
+        tracker.log_artifact(digits_png)
+    tracker.log_metrics(flat)
     return result
+
+
+def _counts(labels) -> list[int]:
+    return torch.bincount(torch.as_tensor(labels), minlength=10).tolist()
