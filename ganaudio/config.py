@@ -148,7 +148,7 @@ class PianoRenderConfig:
     n_samples: int = 8
     interpolation_steps: int = 8
     sample_rate: int = 22050
-    soundfont: Optional[str] = None  # None: look in the usual places, else pretty_midi's synth
+    soundfont: Optional[str] = None  # a .sf2; None: $GANAUDIO_SOUNDFONT, a system GM font, else pretty_midi's TimGM6mb.sf2
     seed: int = 1
 
 
