@@ -66,3 +66,12 @@ def test_flatten_round_trip_of_resolved_config():
     assert flat["pianogan.train.betas"] == [0.5, 0.9]  # the WGAN-GP default, untouched by the cpu preset
     assert flat["spectogan.train.betas"] == [0.0, 0.9]  # the hinge recipe's
     assert flat["runtime.device"] == "auto"
+
+
+def test_gpu_preset_is_the_cpu_recipe_wider_on_the_same_mels():
+    cpu = params_from_dict({}).spectogan
+    gpu = params_from_dict({"spectogan": {"preset": "gpu"}}).spectogan
+    assert gpu.model.d == 64 and gpu.train.batch_size == 2 * cpu.train.batch_size
+    same = ("loss", "spectral_norm", "critic_steps", "lr_g", "lr_d", "betas", "r1_weight", "augment", "ema_decay")
+    assert {k: getattr(gpu.train, k) for k in same} == {k: getattr(cpu.train, k) for k in same}
+    assert gpu.model.conditional == cpu.model.conditional
