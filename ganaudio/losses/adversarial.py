@@ -22,10 +22,10 @@ few clips cannot memorise them (ganaudio/losses/augment.py).
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import torch
 from torch import nn
-
-from typing import Callable, Optional
 
 from ganaudio.config import TrainConfig
 from ganaudio.losses.augment import build_augment
