@@ -24,7 +24,10 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-SILENCE = -1.0  # normalised log-spectrograms live in [-1, 1]; -1 is the quietest value the data hold
+# The fill of shifted-out and cut-out cells: the floor of the normalised [-1, 1] range, below
+# nearly every real cell (quiet frames of the embedded SC09 average about -0.6). An unmistakable
+# "nothing", and the same for real and fake clips, so it tells the critic nothing about which is which.
+SILENCE = -1.0
 TIME_SHIFT, FREQ_SHIFT, CUTOUT, GAIN = 1 / 8, 1 / 16, 1 / 4, 0.2
 
 
