@@ -66,6 +66,7 @@ VARIANTS: dict[str, dict] = {name: deep_merge(SCREEN_BASE, o) for name, o in _SC
 VARIANTS["base"]["raw_row"] = True  # the EMA's own ablation, from the same run
 VARIANTS["cpu_preset"] = {}  # params.yaml's spectogan section as it stands
 VARIANTS["cpu_preset_seed1"] = {"train": {"seed": 1}}
+VARIANTS["gpu_preset"] = {"preset": "gpu"}  # on a CPU only as a dry run: --set train.steps=2
 
 
 def raw_weights_row(cfg, model_dir: Path, mels_dir: Path) -> dict:

@@ -17,7 +17,7 @@ R1 = E‖∇D(x)‖² on real clips and R2 the same on fakes, each weighted γ/2
 flat where the data are instead of pulling its slope to 1 everywhere as WGAN-GP does. And
 DiffAugment (Zhao et al. 2020): one differentiable augmentation applied to every batch the
 critic sees, real and fake, in both the critic and the generator step, so a critic trained on
-few clips cannot memorise them (ganaudio/losses/augment.py).
+few clips cannot memorise them (ganaudio/training/augment.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ganaudio.config import TrainConfig
-from ganaudio.losses.augment import build_augment
+from ganaudio.training.augment import build_augment
 from ganaudio.models.layers import unwrap
 
 Augment = Optional[Callable[[torch.Tensor], torch.Tensor]]

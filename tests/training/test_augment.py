@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganaudio.losses.augment import SILENCE, build_augment, cutout, freq_shift, gain, time_shift
+from ganaudio.training.augment import SILENCE, build_augment, cutout, freq_shift, gain, time_shift
 
 
 def ramp(b=6, f=8, t=16):
