@@ -61,6 +61,7 @@ _SCREEN = {
     "d24": {"model": {"d": 24}},
     "conditional": {"model": _COND},
     "cond_augment": {"model": _COND, "train": _AUG},
+    "cond_lr2": {"model": _COND, "train": {"lr_g": 2e-4}},
 }
 VARIANTS: dict[str, dict] = {name: deep_merge(SCREEN_BASE, o) for name, o in _SCREEN.items()}
 VARIANTS["base"]["raw_row"] = True  # the EMA's own ablation, from the same run
