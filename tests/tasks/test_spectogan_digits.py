@@ -116,3 +116,24 @@ def test_generate_digit_from_a_conditional_checkpoint(conditional_run, unconditi
 
 def test_balanced_digits_ask_for_each_digit_equally():
     assert torch.bincount(spectogan.balanced_digits(1000), minlength=10).tolist() == [100] * 10
+
+
+@pytest.mark.parametrize("run", ["conditional_run", "unconditional_run"])
+def test_render_writes_same_digit_pairs_at_one_loudness(run, request, tmp_path):
+    from ganaudio.audio.wav import TARGET_DBFS, gated_rms
+
+    cfg, mels_dir, model_dir = request.getfixturevalue(run)
+    summary = spectogan.render(cfg, model_dir, mels_dir, mels_dir / "clf.pt", tmp_path)
+    gen = sorted(tmp_path.glob("pairs/*_generated_*.wav"))
+    real = sorted(tmp_path.glob("pairs/*_real_*.wav"))
+    assert len(gen) == len(real) == cfg.render.n_samples == summary["real_samples"]
+    digits = summary["pair_digits"]
+    assert [int(p.stem.rsplit("_", 1)[1]) for p in gen] == [int(p.stem.rsplit("_", 1)[1]) for p in real] == digits
+    if summary["conditional"]:
+        assert digits == spectogan.balanced_digits(len(gen)).tolist()  # what it was asked for
+    # the real clip of each pair is a test clip of that digit
+    judge = DigitJudge(mels_dir, mels_dir / "clf.pt", "test")
+    assert all(judge.real.labels.eq(d).any() for d in digits)
+    for path in gen + real:
+        audio, sr = sf.read(path)
+        assert gated_rms(audio, sr) == pytest.approx(10 ** (TARGET_DBFS / 20), rel=0.05)
