@@ -98,6 +98,10 @@ def test_spectogan_render_and_eval(ws):
     assert set(metrics["fid"]) >= {"trained", "untrained", "real"}
     assert set(metrics["inception_score"]["trained"]) == {"mean", "std"}
     assert 0.0 <= metrics["classifier_test_accuracy"] <= 1.0
+    # the presets' SpectoGAN is conditional: per-digit accuracy beside IS/FID
+    assert metrics["conditional"] is True
+    accuracy = metrics["per_digit_accuracy"]["trained"]
+    assert len(accuracy["per_digit"]) == 10 and sum(map(sum, accuracy["confusion"])) == metrics["n_samples"]["generated"]
 
 
 def test_second_repro_does_nothing(ws, workspace_tools):
@@ -142,6 +146,19 @@ def test_generate_command_writes_playable_files(ws, workspace_tools, tmp_path, g
     assert {f.suffix for f in files} == suffixes and len(files) == 6
     for wav in out.glob("*.wav"):
         assert sf.info(str(wav)).frames > 0
+
+
+def test_generate_a_digit_from_the_trained_checkpoint(ws, workspace_tools, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = Path(sys.executable).parent / "ganaudio"
+    result = subprocess.run([str(cli), "generate", "spectogan", "--checkpoint", "models/spectogan/checkpoints/latest.pt",
+                             "--digit", "7", "--n", "2", "--out", str(tmp_path)], cwd=ws, env=workspace_tools.env(ws),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(tmp_path.glob("*.wav"))) == 2
 
 
 def test_generate_command_names_a_missing_checkpoint(ws, workspace_tools, tmp_path):
