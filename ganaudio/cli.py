@@ -81,7 +81,7 @@ def generate(args: argparse.Namespace) -> list[Path]:
         apply_runtime(params.runtime)
     written: list[Path] = []
     if args.gan == "pianogan":
-        from ganaudio.audio.midi import notes_to_midi, render_wav, write_midi
+        from ganaudio.audio.midi import choose_synth, notes_to_midi, render_wav, write_midi
         from ganaudio.data.windows import NoteStats
         from ganaudio.tasks.pianogan import generate_notes
 
@@ -90,21 +90,22 @@ def generate(args: argparse.Namespace) -> list[Path]:
         data = args.data or Path("data/processed/notes")
         stats = NoteStats.from_json(_exists(data / "stats.json", "notes"))
         sr = params.pianogan.render.sample_rate if params else 22050
+        synth = choose_synth(params.pianogan.render.soundfont if params else None)
+        log.info("rendering WAVs with %s (%s)", synth.renderer, synth.soundfont or "no soundfont")
         args.out.mkdir(parents=True, exist_ok=True)
         for i, notes in enumerate(generate_notes(checkpoint, stats, args.n, args.seed)):
             pm = notes_to_midi(notes)
             write_midi(pm, args.out / f"pianogan_{i:03d}.mid")
-            render_wav(pm, args.out / f"pianogan_{i:03d}.wav", sample_rate=sr)
+            render_wav(pm, args.out / f"pianogan_{i:03d}.wav", sample_rate=sr, synth=synth)
             written += [args.out / f"pianogan_{i:03d}.mid", args.out / f"pianogan_{i:03d}.wav"]
         return written
 
-    import soundfile as sf
     import torch
 
+    from ganaudio.audio.wav import write_wav
     from ganaudio.config import SpectoGANConfig
     from ganaudio.plots.spectrogram import plot_spectrogram
     from ganaudio.tasks.spectogan import Sampler
-    from ganaudio.utils.io import atomic_path
 
     data = args.data or Path("data/processed/mels")
     _exists(data / "stats.pt", "mels")
@@ -119,8 +120,7 @@ def generate(args: argparse.Namespace) -> list[Path]:
     audio = sampler.to_audio(x)
     for i, (spec, wav) in enumerate(zip(x, audio)):
         stem = args.out / f"spectogan_{i:03d}"
-        with atomic_path(stem.with_suffix(".wav")) as tmp:
-            sf.write(tmp, wav.numpy(), sampler.mel_cfg.sample_rate, subtype="PCM_16", format="WAV")
+        write_wav(stem.with_suffix(".wav"), wav.numpy(), sampler.mel_cfg.sample_rate)
         plot_spectrogram(spec[0].numpy(), stem.with_suffix(".png"), title=stem.name)
         written += [stem.with_suffix(".wav"), stem.with_suffix(".png")]
     return written

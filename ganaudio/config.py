@@ -184,6 +184,9 @@ class TrainConfig:
 
     loss: Literal["wgan-gp", "hinge"] = "wgan-gp"
     gp_weight: NonNegative = 10.0
+    r1_weight: NonNegative = 0.0  # γ of the zero-centred penalty (γ/2)·E‖∇D(real)‖² (R1), for either loss
+    r2_weight: NonNegative = 0.0  # the same on fakes (R2)
+    augment: list[str] = field(default_factory=list)  # DiffAugment policies for the critic: time, freq, cutout, gain
     critic_steps: Count = 5
     spectral_norm: bool = False
     lr_g: Positive = 1e-4
@@ -233,7 +236,7 @@ class PianoRenderConfig:
     n_samples: Count = 8
     interpolation_steps: Annotated[int, Range(lo=2)] = 8  # both ends included
     sample_rate: Count = 22050
-    soundfont: Optional[str] = None  # None: look in the usual places, else pretty_midi's synth
+    soundfont: Optional[str] = None  # a .sf2; None: $GANAUDIO_SOUNDFONT, a system GM font, else pretty_midi's TimGM6mb.sf2
     seed: Seed = 1
 
 
@@ -262,6 +265,8 @@ class SpectoGANModelConfig:
     kernel_size: Annotated[int, Range(lo=2)] = 5  # >= the stride of 2
     conditional: bool = False
     n_classes: Annotated[int, Range(lo=2)] = 10
+    upsample: Literal["transposed", "nearest"] = "transposed"  # nearest: 2x nearest + conv, no checkerboard
+    minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Stage eval_spectogan: IS, FID, NDB/k, D_self and D_train for trained, untrained and real clips."""
+"""Stage eval_spectogan: IS, FID, NDB/k, D_self and D_train for trained, untrained and real clips;
+per-digit accuracy and a confusion-matrix PNG for a conditional model (else the digits heard)."""
 
 from pathlib import Path
 
@@ -16,11 +17,13 @@ def main(argv=None):
     ap.add_argument("--classifier", type=Path, required=True)
     ap.add_argument("--classifier-metrics", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
+    ap.add_argument("--digits", type=Path, required=True, help="PNG: confusion matrix or digit shares")
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "spectogan", "eval_spectogan", ["spectogan"]) as tracker:
         result = spectogan.evaluate(params.spectogan, args.model, args.mels, args.classifier,
-                                    read_json(args.classifier_metrics), tracker, progress=params.runtime.progress)
+                                    read_json(args.classifier_metrics), tracker, progress=params.runtime.progress,
+                                    digits_png=args.digits)
         log_headline(tracker, "spectogan", result, latest_checkpoint(args.model, "spectogan"))
     write_json(args.metrics, result)
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from ganaudio.tasks import pianogan
+from ganaudio.utils.io import write_json
 from stages import common
 
 
@@ -11,10 +12,12 @@ def main(argv=None):
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--notes", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--metrics", type=Path, required=True, help="JSON summary (renderer, counts)")
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "pianogan", "render_pianogan", ["pianogan"]) as tracker:
-        pianogan.render(params.pianogan, args.model, args.notes, args.out, tracker)
+        summary = pianogan.render(params.pianogan, args.model, args.notes, args.out, tracker)
+    write_json(args.metrics, summary)
 
 
 if __name__ == "__main__":

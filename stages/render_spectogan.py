@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from ganaudio.tasks import spectogan
+from ganaudio.utils.io import write_json
 from stages import common
 
 
@@ -12,10 +13,12 @@ def main(argv=None):
     ap.add_argument("--mels", type=Path, required=True)
     ap.add_argument("--classifier", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--metrics", type=Path, required=True, help="JSON summary (renderer, counts)")
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "spectogan", "render_spectogan", ["spectogan"]) as tracker:
-        spectogan.render(params.spectogan, args.model, args.mels, args.classifier, args.out, tracker)
+        summary = spectogan.render(params.spectogan, args.model, args.mels, args.classifier, args.out, tracker)
+    write_json(args.metrics, summary)
 
 
 if __name__ == "__main__":

@@ -1,23 +1,34 @@
 """Note arrays -> pretty_midi -> MIDI files and WAV.
 
 Notes are the raw features of ganaudio.data.windows (pitch, step, duration, velocity), so a
-generated window becomes listenable with `render_wav(notes_to_midi(x), path)`. FluidSynth with a
-General MIDI piano sounds like a piano; without it pretty_midi's sine synth still lets one hear
-pitches and rhythm, and the caller is told which was used.
+generated window becomes listenable with `render_wav(notes_to_midi(x), path)`, through a
+SoundFont piano. `choose_synth` picks, in order:
+- FluidSynth (pyfluidsynth), where the system has libfluidsynth;
+- midirenderer, an offline SoundFont renderer in a self-contained PyPI wheel (Rust, no system
+  packages: what `make run` gets). symusic's synthesizer, the other PyPI option, renders
+  TimGM6mb.sf2 out of tune (C4 sounds near G#5 in 0.4.8-0.5.9; 0.6.0's render() fails), so it
+  is not used;
+- pretty_midi's sine synth, only when neither can run or no soundfont is found, with one warning.
+The soundfont is $GANAUDIO_SOUNDFONT, else a system General MIDI font, else TimGM6mb.sf2, the
+6 MB General MIDI font shipped inside the pretty_midi wheel, so a piano is always at hand.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
+import io
+import math
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import pretty_midi
-import soundfile as sf
 
+from ganaudio.audio.wav import write_wav
 from ganaudio.utils.io import atomic_path
 from ganaudio.errors import MissingInputError
 
@@ -34,9 +45,10 @@ SOUNDFONT_PLACES = (
     "/usr/share/soundfonts/*.sf2",
     "/usr/share/sounds/sf2/*.sf2",
 )
+BUNDLED_SOUNDFONT = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"  # in the pretty_midi wheel
 TICKS_PER_SECOND = 960  # resolution 480 at 120 bpm: ~1 ms
 MIN_TICKS = 1
-PEAK = 0.89  # about -1 dBFS: headroom after normalising
+FADE_S = 0.05  # midirenderer stops at the last note-off: fade the cut so it does not click
 
 
 def notes_to_midi(notes: np.ndarray, program: int = 0) -> pretty_midi.PrettyMIDI:
@@ -90,7 +102,7 @@ def warn_once(message: str) -> None:
 
 
 def find_soundfont() -> Optional[str]:
-    """A General MIDI soundfont from $GANAUDIO_SOUNDFONT or the usual install places, else None."""
+    """A General MIDI soundfont: $GANAUDIO_SOUNDFONT, a system install, else pretty_midi's bundled one."""
     env = os.environ.get(SOUNDFONT_ENV)
     if env and Path(env).is_file():
         return env
@@ -98,7 +110,7 @@ def find_soundfont() -> Optional[str]:
         for hit in sorted(glob.glob(os.path.expanduser(place))):
             if Path(hit).is_file():
                 return hit
-    return None
+    return str(BUNDLED_SOUNDFONT) if BUNDLED_SOUNDFONT.is_file() else None
 
 
 def _has_fluidsynth() -> bool:
@@ -109,31 +121,100 @@ def _has_fluidsynth() -> bool:
         return False
 
 
-def render_wav(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike, sample_rate: int = 22050,
-               soundfont: Optional[str] = None) -> str:
-    """Synthesize `pm` to a 16-bit mono WAV; returns the renderer used, "fluidsynth" or "sine"."""
+def _has_midirenderer() -> bool:
+    try:
+        import midirenderer  # noqa: F401
+        return True
+    except Exception:
+        return False
+
+
+@dataclass(frozen=True)
+class Synth:
+    """How WAVs are made: `renderer` ("fluidsynth" | "midirenderer" | "sine") and its `soundfont` (None for sine)."""
+
+    renderer: str
+    soundfont: Optional[str]
+
+    def describe(self) -> dict:
+        return {"renderer": self.renderer, "soundfont": self.soundfont and Path(self.soundfont).name}
+
+
+SINE = Synth("sine", None)
+
+
+def choose_synth(soundfont: Optional[str] = None) -> Synth:
+    """The best renderer this machine can run with `soundfont` (None: `find_soundfont`)."""
     if soundfont is not None and not Path(soundfont).is_file():
-        raise MissingInputError(f"{soundfont}: soundfont not found; fix the path or set it to null "
-                                "to search the usual places")
+        raise MissingInputError(f"{soundfont}: soundfont not found; fix pianogan.render.soundfont or set it "
+                                "to null to search the usual places")
     sf2 = soundfont or find_soundfont()
-    audio, renderer = None, "sine"
-    if sf2 and _has_fluidsynth():
-        try:
-            audio, renderer = pm.fluidsynth(fs=sample_rate, sf2_path=sf2), "fluidsynth"
-        except Exception as e:  # a broken soundfont or library: still give the user audio
-            warnings.warn(f"FluidSynth failed with {sf2} ({e}); using pretty_midi's sine synth")
-    else:
-        why = "pyfluidsynth is not installed" if sf2 else "no General MIDI soundfont found"
-        warn_once(f"{why}; rendering WAVs with pretty_midi's sine synth "
-                  f"(set ${SOUNDFONT_ENV} or install fluid-soundfont-gm + pyfluidsynth for piano)")
-    if audio is None:
-        audio = pm.synthesize(fs=sample_rate)
-    audio = np.asarray(audio, np.float64).reshape(-1)
+    if sf2 is None:
+        warn_once(f"no General MIDI soundfont found; rendering WAVs with pretty_midi's sine synth "
+                  f"(set ${SOUNDFONT_ENV} to a .sf2 for piano)")
+        return SINE
+    if _has_fluidsynth():
+        return Synth("fluidsynth", sf2)
+    if _has_midirenderer():
+        return Synth("midirenderer", sf2)
+    warn_once("neither pyfluidsynth nor midirenderer can run here; rendering WAVs with pretty_midi's sine "
+              "synth (pip install midirenderer==0.1.3 for piano)")
+    return SINE
+
+
+@functools.lru_cache(maxsize=2)
+def _soundfont_bytes(sf2: str) -> bytes:
+    return Path(sf2).read_bytes()
+
+
+def _midirenderer_render(pm: pretty_midi.PrettyMIDI, sf2: str, sample_rate: int) -> np.ndarray:
+    """midirenderer writes 48 kHz stereo WAV bytes: mix to mono, resample, fade the cut-off end."""
+    import midirenderer
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    buf = io.BytesIO()
+    pm.write(buf)
+    audio, sr = sf.read(io.BytesIO(midirenderer.render_wave_from(_soundfont_bytes(sf2), buf.getvalue())),
+                        dtype="float64", always_2d=True)
+    audio = audio.mean(1)  # (S,)
+    if sr != sample_rate:
+        g = math.gcd(sr, sample_rate)
+        audio = resample_poly(audio, sample_rate // g, sr // g)
+    n = min(int(FADE_S * sample_rate), len(audio))
+    if n:
+        audio[-n:] *= np.linspace(1.0, 0.0, n)
+    return audio
+
+
+def synthesize(pm: pretty_midi.PrettyMIDI, synth: Synth, sample_rate: int) -> np.ndarray:
+    """(S,) float audio of `pm` through `synth`, unnormalised."""
+    if synth.renderer == "fluidsynth":
+        return np.asarray(pm.fluidsynth(fs=sample_rate, sf2_path=synth.soundfont), np.float64).reshape(-1)
+    if synth.renderer == "midirenderer":
+        return _midirenderer_render(pm, synth.soundfont, sample_rate)
+    if synth.renderer == "sine":
+        return np.asarray(pm.synthesize(fs=sample_rate), np.float64).reshape(-1)
+    raise ValueError(f"unknown renderer {synth.renderer!r}; use fluidsynth, midirenderer or sine")
+
+
+def render_wav(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike, sample_rate: int = 22050,
+               soundfont: Optional[str] = None, synth: Optional[Synth] = None) -> str:
+    """Synthesize `pm` to a loudness-normalised 16-bit mono WAV; returns the renderer used.
+
+    `synth` (from `choose_synth`, once per stage) or else `soundfont` picks the renderer. A
+    SoundFont renderer that fails still gives the user audio, from the sine synth, with a warning.
+    """
+    synth = synth or choose_synth(soundfont)
+    try:
+        audio = synthesize(pm, synth, sample_rate)
+    except Exception as e:  # a broken soundfont or library
+        if synth.renderer == "sine":
+            raise
+        warn_once(f"{synth.renderer} failed with {synth.soundfont} ({type(e).__name__}: {e}); "
+                  "using pretty_midi's sine synth")
+        synth, audio = SINE, synthesize(pm, SINE, sample_rate)
     if len(audio) == 0:
         audio = np.zeros(sample_rate // 10)  # no notes: a short silence rather than an empty file
-    peak = np.abs(audio).max()
-    if peak > 0:
-        audio = audio * (PEAK / peak)
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio.astype(np.float32), sample_rate, subtype="PCM_16", format="WAV")
-    return renderer
+    write_wav(path, audio, sample_rate)
+    return synth.renderer

@@ -132,3 +132,25 @@ def nn_distances(generated, train) -> dict[str, float]:
     d_self = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(gen).kneighbors()[0]
     d_train = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(ref).kneighbors(gen)[0]
     return {"d_self": float(d_self.mean()), "d_train": float(d_train.mean())}
+
+
+def digit_confusion(requested, heard, n_classes: int = 10) -> dict:
+    """How often a conditional generator asked for digit d is heard as d.
+
+    `requested` and `heard` are (N,) integer labels: the digit each clip was generated for and
+    the classifier's reading of it. Returns the (n_classes, n_classes) count matrix (rows:
+    requested, columns: heard), the per-digit accuracy (diagonal / row sum; None for a digit
+    never requested) and their mean over requested digits.
+    """
+    requested, heard = np.asarray(requested, np.int64), np.asarray(heard, np.int64)
+    if requested.shape != heard.shape or requested.ndim != 1 or len(requested) == 0:
+        raise ValueError(f"metrics.audio: requested {requested.shape} and heard {heard.shape} must be "
+                         "equal-length 1-D label arrays")
+    if min(requested.min(), heard.min()) < 0 or max(requested.max(), heard.max()) >= n_classes:
+        raise ValueError(f"metrics.audio: labels must lie in 0..{n_classes - 1}")
+    matrix = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(matrix, (requested, heard), 1)
+    rows = matrix.sum(1)
+    per_digit = [float(matrix[d, d] / rows[d]) if rows[d] else None for d in range(n_classes)]
+    asked = [a for a in per_digit if a is not None]
+    return {"confusion": matrix.tolist(), "per_digit": per_digit, "mean": float(np.mean(asked))}

@@ -44,6 +44,22 @@ def down2d(c_in: int, c_out: int, k: int, spectral: bool, s: int = 2) -> nn.Modu
     return sn(nn.Conv2d(c_in, c_out, k, stride=s, padding=up_padding(k, s)[0]), spectral)
 
 
+def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
+    """ProGAN's minibatch std (Karras et al. 2018): (B, C, *S) -> (B, 1, *S) constant per group.
+
+    The std across a group of samples, per channel and position, averaged to one number and
+    appended as a channel: a collapsed generator's batch has visibly low spread. Groups of
+    `group` consecutive samples (the largest divisor of B up to it), not the whole batch: the
+    loss scores cat([real, fake]) in one forward, and with B % group == 0 per half no group
+    mixes the two, so real and fake each show their own spread.
+    """
+    b, spatial = h.shape[0], h.shape[2:]
+    g = max(k for k in range(1, min(group, b) + 1) if b % k == 0)
+    y = h.float().reshape(b // g, g, -1)  # (B/G groups, G members, C·S)
+    s = (y.var(1, unbiased=False) + 1e-8).sqrt().mean(1)  # (B/G,)
+    return s.repeat_interleave(g).view(b, 1, *[1] * len(spatial)).expand(b, 1, *spatial).to(h.dtype)
+
+
 def unwrap(module: nn.Module) -> nn.Module:
     """The plain module under DistributedDataParallel (`.module`) and torch.compile (`._orig_mod`)."""
     while True:

@@ -49,7 +49,7 @@ import torch
 from torch import nn
 
 from ganaudio.config import PianoGANModelConfig
-from ganaudio.models.layers import LEAK, down1d, sn, up1d
+from ganaudio.models.layers import LEAK, down1d, minibatch_std, sn, up1d
 
 FEATURES = ("pitch", "step", "duration", "velocity")
 N_FEATURES = 4
@@ -346,22 +346,6 @@ class PianoGenerator(nn.Module):
                 idx = torch.multinomial(probs, 1, generator=generator).view(logits.shape[0], -1)
             picked[name] = getattr(self, f"{name}_values").float()[idx][:, None]  # (B, 1, L) standardised
         return self._assemble(h, picked)  # (B, 4, L)
-
-
-def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
-    """ProGAN's minibatch std (Karras et al. 2018): (B, C, L) -> (B, 1, L) constant per group.
-
-    The std across a group of samples, per channel and position, averaged to one number and
-    appended as a channel: a collapsed generator's batch has visibly low spread. Groups of
-    `group` consecutive samples (the largest divisor of B up to it), not the whole batch: the
-    loss scores cat([real, fake]) in one forward, and with B % group == 0 per half no group
-    mixes the two, so real and fake each show their own spread.
-    """
-    b, _, length = h.shape
-    g = max(k for k in range(1, min(group, b) + 1) if b % k == 0)
-    y = h.float().reshape(b // g, g, -1)  # (B/G groups, G members, C·L)
-    s = (y.var(1, unbiased=False) + 1e-8).sqrt().mean(1)  # (B/G,)
-    return s.repeat_interleave(g).view(b, 1, 1).expand(b, 1, length).to(h.dtype)
 
 
 def window_summary(x: torch.Tensor, encoding: NoteEncoding) -> torch.Tensor:

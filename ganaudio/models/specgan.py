@@ -4,6 +4,12 @@ The number of 5×5 stride-2 layers follows from the data: 64×64 needs four upsa
 4×4, 128×128 (the paper) five. The generator has no batch norm, as in the paper. With
 `conditional`, the generator sees a label embedding beside z and the critic is a projection
 discriminator (Miyato & Koyama 2018): score = w·φ(x) + <embed(y), φ(x)>.
+
+`upsample: nearest` replaces each transposed convolution by a 2x nearest-neighbour upsampling
+and a same-size convolution (Odena et al. 2016): a stride-2 transposed 5x5 kernel covers
+output pixels unevenly, which paints a checkerboard over the spectrogram that Griffin-Lim then
+renders as a buzz. `minibatch_std` gives the critic ProGAN's batch-spread channel, a cheap
+signal against mode collapse.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import torch
 from torch import nn
 
 from ganaudio.config import SpectoGANModelConfig
-from ganaudio.models.layers import LEAK, down2d, sn, up2d
+from ganaudio.models.layers import LEAK, down2d, minibatch_std, sn, up2d
 
 START = 4  # the smaller side after the dense layer
 LABEL_DIM = 32  # size of the generator's label embedding
@@ -36,6 +42,15 @@ def widths(d: int, n: int) -> list[int]:
     return [max(16 * d // 2 ** i, 1) for i in range(n)]  # 16d, 8d, … (n of them)
 
 
+def upsampler(c_in: int, c_out: int, k: int, how: str) -> nn.Module:
+    """(B, c_in, H, W) -> (B, c_out, 2H, 2W): a transposed conv or nearest upsampling + conv."""
+    if how == "transposed":
+        return up2d(c_in, c_out, k)
+    if how == "nearest":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, k, padding=k // 2))
+    raise ValueError(f"spectogan.model.upsample is {how!r}; choose 'transposed' or 'nearest'")
+
+
 class SpecGANGenerator(nn.Module):
     def __init__(self, cfg: SpectoGANModelConfig, data_shape: tuple[int, int, int]):
         super().__init__()
@@ -45,7 +60,7 @@ class SpecGANGenerator(nn.Module):
         self.conditional = cfg.conditional
         self.embed = nn.Embedding(cfg.n_classes, LABEL_DIM) if cfg.conditional else None
         self.dense = nn.Linear(cfg.latent_dim + (LABEL_DIM if cfg.conditional else 0), ch[0] * self.h0 * self.w0)
-        self.ups = nn.ModuleList(up2d(ch[i], ch[i + 1], cfg.kernel_size) for i in range(n))
+        self.ups = nn.ModuleList(upsampler(ch[i], ch[i + 1], cfg.kernel_size, cfg.upsample) for i in range(n))
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, generator=generator, device=device)  # (B, Z)
@@ -68,7 +83,8 @@ class SpecGANCritic(nn.Module):
         n, h0, w0 = plan(data_shape)
         ch = [1] + widths(cfg.d, n)[::-1]  # 1, 2d, …, 16d
         self.downs = nn.ModuleList(down2d(ch[i], ch[i + 1], cfg.kernel_size, spectral_norm) for i in range(n))
-        feat = ch[-1] * h0 * w0
+        self.mbstd = cfg.minibatch_std
+        feat = (ch[-1] + int(self.mbstd)) * h0 * w0
         self.head = sn(nn.Linear(feat, 1), spectral_norm)
         self.conditional = cfg.conditional
         self.project = sn(nn.Embedding(cfg.n_classes, feat), spectral_norm) if cfg.conditional else None
@@ -77,7 +93,9 @@ class SpecGANCritic(nn.Module):
         h = x  # (B, 1, H, W)
         for down in self.downs:
             h = nn.functional.leaky_relu(down(h), LEAK)  # (B, 2C, H/2, W/2)
-        phi = h.flatten(1)  # (B, 16d·4·4)
+        if self.mbstd:
+            h = torch.cat([h, minibatch_std(h)], 1)  # (B, 16d + 1, 4, 4)
+        phi = h.flatten(1)  # (B, (16d [+1])·4·4)
         score = self.head(phi).squeeze(1)  # (B,)
         if self.conditional:
             if labels is None:

@@ -63,26 +63,36 @@ def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device
 
 def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
            tracker: Tracker = Tracker()) -> dict:
-    """Samples as MIDI + WAV + piano rolls, the pitch-only experiment, and a latent interpolation."""
-    from ganaudio.audio.midi import notes_to_midi, render_wav, write_midi
+    """Samples as MIDI + WAV + piano rolls beside as many real test windows rendered the same way
+    (pairs/NN_generated.*, pairs/NN_real.*), the pitch-only experiment, and a latent interpolation.
+
+    Every WAV goes through one synth (`choose_synth`: a SoundFont piano unless none can run) and
+    one loudness normalisation, so a pair differs only by who wrote the notes. The summary (and
+    the MLflow run's tags) say which renderer and soundfont were used.
+    """
+    from ganaudio.audio.midi import choose_synth, notes_to_midi, render_wav, write_midi
     from ganaudio.models.registry import load_generator
     from ganaudio.plots.piano import plot_piano_roll, plot_piano_rolls
 
     rc = cfg.render
     ckpt = latest_checkpoint(model_dir, KIND)
     stats = NoteStats.from_json(notes_dir / "stats.json")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    pairs = out_dir / "pairs"
+    pairs.mkdir(parents=True, exist_ok=True)
+    synth = choose_synth(rc.soundfont)
     samples = generate_notes(ckpt, stats, rc.n_samples, rc.seed, pitch_sampling=cfg.model.pitch_sampling)
+    real = _raw_windows(notes_dir, "test", rc.n_samples, rc.seed)
     with atomic_path(out_dir / "samples.npz") as tmp:  # the raw notes, before MIDI's tick grid
         with open(tmp, "wb") as f:
-            np.savez(f, notes=samples)
+            np.savez(f, notes=samples, real=real)
     renderers = set()
-    for i, notes in enumerate(samples):
-        pm = notes_to_midi(notes)
-        write_midi(pm, out_dir / f"sample_{i:02d}.mid")
-        renderers.add(render_wav(pm, out_dir / f"sample_{i:02d}.wav", sample_rate=rc.sample_rate,
-                                 soundfont=rc.soundfont))
-        plot_piano_roll(notes, out_dir / f"sample_{i:02d}.png", title=f"PianoGAN sample {i}")
+    for who, windows in (("generated", samples), ("real", real)):
+        for i, notes in enumerate(windows):
+            stem = pairs / f"{i:02d}_{who}"
+            pm = notes_to_midi(notes)
+            write_midi(pm, stem.with_suffix(".mid"))
+            renderers.add(render_wav(pm, stem.with_suffix(".wav"), sample_rate=rc.sample_rate, synth=synth))
+            plot_piano_roll(notes, stem.with_suffix(".png"), title=f"{who} {i}")
     plot_piano_rolls(list(samples[:8]), out_dir / "samples_grid.png", titles=[f"sample {i}" for i in range(8)])
 
     # The seed notebook's experiment: keep the generated pitches, hold rhythm to the data's medians.
@@ -91,7 +101,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     held[:, 2] = stats.median_duration
     pm = notes_to_midi(held)
     write_midi(pm, out_dir / "pitch_only.mid")
-    render_wav(pm, out_dir / "pitch_only.wav", sample_rate=rc.sample_rate, soundfont=rc.soundfont)
+    renderers.add(render_wav(pm, out_dir / "pitch_only.wav", sample_rate=rc.sample_rate, synth=synth))
     plot_piano_roll(held, out_dir / "pitch_only.png", title="pitch varies, step and duration at medians")
 
     # Latent interpolation: a straight line between two latents, one row per point.
@@ -105,8 +115,10 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     write_midi(notes_to_midi(np.concatenate(list(interp))), out_dir / "interpolation.mid")
 
     tracker.log_artifacts(out_dir, "samples")
-    summary = {"samples": int(len(samples)), "notes_per_sample": int(samples.shape[1]),
-               "renderer": sorted(renderers), "checkpoint": str(ckpt)}
+    used = synth.describe()
+    tracker.set_tags({f"render.{k}": str(v) for k, v in used.items()})
+    summary = {"samples": int(len(samples)), "real_samples": int(len(real)), "notes_per_sample": int(samples.shape[1]),
+               **used, "renderers_used": sorted(renderers), "sample_rate": rc.sample_rate, "checkpoint": str(ckpt)}
     log.info("render: %s", summary)
     return summary
 

@@ -19,20 +19,58 @@ KIND = "spectogan"
 
 
 def train(cfg: SpectoGANConfig, runtime: RuntimeConfig, mels_dir: Path, out_dir: Path,
-          tracker: Tracker = Tracker()) -> dict:
+          tracker: Tracker = Tracker(), classifier_path: Path | None = None) -> dict:
+    """Train into `out_dir`; with `train.monitor_every`, score on the valid split as it goes
+    (`valid_monitor`, which needs the digit classifier at `classifier_path`)."""
     dataset = MelClips(mels_dir, "train", with_labels=cfg.model.conditional)
-    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional)
+    monitor = None
+    if cfg.train.monitor_every:
+        if classifier_path is None:
+            raise ValueError("spectogan.train.monitor_every needs the digit classifier: pass classifier_path "
+                             "(models/classifier/classifier.pt) or set monitor_every: 0")
+        monitor = valid_monitor(cfg, mels_dir, classifier_path)
+    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional, monitor=monitor)
+
+
+def valid_monitor(cfg: SpectoGANConfig, mels_dir: Path, classifier_path: Path, n_samples: int = 250):
+    """A training-loop Monitor: FID (the key), IS and NDB/k of `n_samples` clips against the valid
+    split, plus per-digit accuracy for a conditional model. Fewer clips than the eval stage's, so
+    noisier: it draws learning curves and keeps best.pt, it does not report results."""
+    from ganaudio.metrics.audio import digit_confusion
+    from ganaudio.training.loop import Monitor
+
+    ec = cfg.eval
+    judge = DigitJudge(mels_dir, classifier_path, "valid", is_splits=ec.is_splits, ndb_bins=ec.ndb_bins, seed=ec.seed)
+
+    def score(generator, step: int) -> dict:
+        sampler = Sampler(None, mels_dir, cfg, generator=generator)
+        asked = balanced_digits(n_samples) if sampler.conditional else None
+        probs, feats = judge.embed(judge.analyse(sampler.to_audio(sampler.spectrograms(n_samples, ec.seed, asked))))
+        f = judge.figures(probs, feats)
+        out = {"fid": f["fid"], "inception_score": f["inception_score"]["mean"], "ndb_k": f["ndb_k"]}
+        if asked is not None:
+            out["digit_accuracy"] = digit_confusion(asked.numpy(), probs.argmax(1))["mean"]
+        return out
+
+    return Monitor(score, key="fid", higher_is_better=False)
 
 
 class Sampler:
-    """A checkpoint's generator plus everything needed to turn its output into audio and back."""
+    """A checkpoint's generator plus everything needed to turn its output into audio and back.
 
-    def __init__(self, checkpoint: Path, mels_dir: Path, cfg: SpectoGANConfig, device: str | None = None):
+    `generator` (with `checkpoint` None): sample from a module in hand instead, e.g. the one in training.
+    """
+
+    def __init__(self, checkpoint: Path | None, mels_dir: Path, cfg: SpectoGANConfig, device: str | None = None,
+                 generator: torch.nn.Module | None = None):
         from ganaudio.models.registry import load_generator
         from ganaudio.utils.device import current_device
 
-        device = device or current_device()
-        self.generator, self.meta = load_generator(checkpoint, device=device)
+        if generator is None:
+            self.generator, self.meta = load_generator(checkpoint, device=device or current_device())
+        else:
+            self.generator, self.meta = generator, {"model_config": {"conditional": generator.conditional}}
+        device = next(self.generator.parameters()).device
         self.stats = load_mel_stats(mels_dir)
         self.mel_cfg = build(MelsConfig, self.stats["config"], str(mels_dir / "stats.pt"), "config")
         self.cfg, self.device = cfg, device
@@ -66,28 +104,41 @@ class Sampler:
 
 def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_path: Path, out_dir: Path,
            tracker: Tracker = Tracker()) -> dict:
-    import soundfile as sf
+    """Listening pairs, spectrogram PNGs, real-vs-generated per digit, and a latent interpolation.
 
+    pairs/NN_generated.wav beside pairs/NN_real.wav: a real test clip of the digit the generated
+    one was asked for (conditional) or is heard as (by the classifier), through the same
+    Griffin-Lim and the same loudness normalisation, so a pair differs only by the generator.
+    """
+    from ganaudio.audio.wav import write_wav
     from ganaudio.plots.spectrogram import plot_digit_grid, plot_spectrogram, plot_spectrogram_grid
-    from ganaudio.utils.io import atomic_path
 
     rc = cfg.render
     sampler = Sampler(latest_checkpoint(model_dir, KIND), mels_dir, cfg)
     sr = sampler.mel_cfg.sample_rate
-    out_dir.mkdir(parents=True, exist_ok=True)
-    x = sampler.spectrograms(rc.n_samples, rc.seed)
+    pairs = out_dir / "pairs"
+    pairs.mkdir(parents=True, exist_ok=True)
+    judge = DigitJudge(mels_dir, classifier_path, "test")
+    asked = balanced_digits(rc.n_samples) if sampler.conditional else None
+    x = sampler.spectrograms(rc.n_samples, rc.seed, labels=asked)
     audio = sampler.to_audio(x)
-    for i, (spec, wav) in enumerate(zip(x, audio)):
-        with atomic_path(out_dir / f"sample_{i:02d}.wav") as tmp:
-            sf.write(tmp, wav.numpy(), sr, subtype="PCM_16", format="WAV")
-        plot_spectrogram(spec[0].numpy(), out_dir / f"sample_{i:02d}.png", title=f"SpectoGAN sample {i}")
+    digits = asked if asked is not None else judge.classify(audio)  # (n,) the digit each pair is about
+    real = judge.real
+    pick = torch.Generator().manual_seed(rc.seed)
+    real_idx = torch.stack([_one_of(real.labels == d, pick) for d in digits.tolist()])
+    real_x = real.x[real_idx]
+    real_audio = sampler.to_audio(real_x)
+    for i in range(len(x)):
+        d = int(digits[i])
+        for who, spec, wav in (("generated", x[i], audio[i]), ("real", real_x[i], real_audio[i])):
+            stem = pairs / f"{i:02d}_{who}_{d}"
+            write_wav(stem.with_suffix(".wav"), wav.numpy(), sr)
+            plot_spectrogram(spec[0].numpy(), stem.with_suffix(".png"), title=f"{who} {i} (digit {d})")
     plot_spectrogram_grid(x, out_dir / "samples_grid.png", titles=[f"sample {i}" for i in range(len(x))])
 
     # Generated vs real per digit, the generated ones labelled by the classifier.
-    judge = DigitJudge(mels_dir, classifier_path, "test")
     pool = sampler.spectrograms(max(200, rc.n_samples), rc.seed + 2)
     pool_labels = judge.classify(sampler.to_audio(pool))
-    real = judge.real
     plot_digit_grid(real.x, real.labels, pool, pool_labels, out_dir / "digits_real_vs_generated.png")
 
     z0, z1 = sampler.generator.sample_latent(2, generator=torch.Generator().manual_seed(rc.seed + 1), device="cpu")
@@ -96,27 +147,49 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
                                   labels=torch.zeros(len(alphas), dtype=torch.long))
     plot_spectrogram_grid(interp, out_dir / "interpolation.png", titles=[f"{a:.2f}" for a in alphas[:, 0]],
                           ncols=len(alphas))
-    with atomic_path(out_dir / "interpolation.wav") as tmp:
-        sf.write(tmp, sampler.to_audio(interp).flatten().numpy(), sr, subtype="PCM_16", format="WAV")
+    write_wav(out_dir / "interpolation.wav", sampler.to_audio(interp).flatten().numpy(), sr)
 
     tracker.log_artifacts(out_dir, "samples")
-    counts = torch.bincount(pool_labels, minlength=10).tolist()
-    return {"samples": int(len(x)), "sample_rate": sr, "classified_digit_counts": counts}
+    return {"samples": int(len(x)), "real_samples": int(len(real_x)), "sample_rate": sr,
+            "conditional": sampler.conditional, "pair_digits": digits.tolist(),
+            "classified_digit_counts": torch.bincount(pool_labels, minlength=10).tolist()}
+
+
+def _one_of(mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A random index where `mask` is True (any index if none is: a digit missing from the split)."""
+    where = mask.nonzero().flatten()
+    if len(where) == 0:
+        where = torch.arange(len(mask))
+    return where[torch.randint(len(where), (1,), generator=generator)[0]]
+
+
+def balanced_digits(n: int) -> torch.Tensor:
+    """(n,) labels 0, 1, …, 9, 0, 1, …: what a conditional generator is asked for in evaluation."""
+    return torch.arange(n) % 10
 
 
 def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_path: Path,
              classifier_metrics: dict | None = None, tracker: Tracker = Tracker(), progress: bool = True,
-             split: str = "test") -> dict:
+             split: str = "test", digits_png: Path | None = None) -> dict:
     """IS, FID, NDB/k and nearest-neighbour distances for trained, untrained and real clips.
 
     `split` is the real split the figures compare with: "valid" to choose a recipe, "test" once.
+    A conditional model is asked for every digit equally often (`balanced_digits`), and the
+    classifier's readings give its per-digit accuracy and confusion matrix (`digits_png`, also
+    logged); for an unconditional one `digits_png` compares the digits heard in its clips with
+    the real split's.
     """
+    from ganaudio.metrics.audio import digit_confusion
+
     ec = cfg.eval
     judge = DigitJudge(mels_dir, classifier_path, split, is_splits=ec.is_splits, ndb_bins=ec.ndb_bins, seed=ec.seed)
-    rows = {}
+    rows, heard = {}, {}
     for name, ckpt in (("trained", latest_checkpoint(model_dir, KIND)), ("untrained", initial_checkpoint(model_dir, KIND))):
         sampler = Sampler(ckpt, mels_dir, cfg)
-        rows[name] = judge.score_audio(sampler.to_audio(sampler.spectrograms(ec.n_samples, ec.seed), progress=progress))
+        asked = balanced_digits(ec.n_samples) if sampler.conditional else None
+        audio = sampler.to_audio(sampler.spectrograms(ec.n_samples, ec.seed, labels=asked), progress=progress)
+        probs, feats = judge.embed(judge.analyse(audio))
+        rows[name], heard[name] = judge.figures(probs, feats), probs.argmax(1)
     rows["real"] = judge.score_real()
     # How much phase recovery alone costs: the real clips through Griffin-Lim and back (the
     # inversion does not involve the generator, so the last sampler serves).
@@ -125,11 +198,35 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
     result["classifier_test_accuracy"] = (classifier_metrics or {}).get("test_accuracy")
     result["split"] = split
+    result["conditional"] = sampler.conditional
     result["n_samples"] = {"generated": ec.n_samples, split: int(len(judge.real)), "train": int(len(judge.train))}
+    real_counts = torch.bincount(judge.real.labels, minlength=10).tolist()
+    result["heard_digit_counts"] = {"trained": _counts(heard["trained"]), "untrained": _counts(heard["untrained"]),
+                                    "real": real_counts}
     is_t, is_u = rows["trained"]["inception_score"]["mean"], rows["untrained"]["inception_score"]["mean"]
     result["headline"] = {"is_ratio_vs_untrained": is_t / is_u,
                           "fid_ratio_vs_untrained": rows["trained"]["fid"] / rows["untrained"]["fid"]}
-    tracker.log_metrics({"inception_score": is_t, "fid": rows["trained"]["fid"], "ndb_k": rows["trained"]["ndb_k"],
-                         "d_self": rows["trained"]["d_self"], "d_train": rows["trained"]["d_train"],
-                         **{f"headline/{k}": v for k, v in result["headline"].items()}})
+    flat = {"inception_score": is_t, "fid": rows["trained"]["fid"], "ndb_k": rows["trained"]["ndb_k"],
+            "d_self": rows["trained"]["d_self"], "d_train": rows["trained"]["d_train"],
+            **{f"headline/{k}": v for k, v in result["headline"].items()}}
+    if sampler.conditional:
+        result["per_digit_accuracy"] = {name: digit_confusion(asked.numpy(), heard[name]) for name in heard}
+        trained = result["per_digit_accuracy"]["trained"]
+        flat["digit_accuracy/mean"] = trained["mean"]
+        flat.update({f"digit_accuracy/{d}": a for d, a in enumerate(trained["per_digit"])})
+    if digits_png is not None:
+        from ganaudio.plots.digits import plot_confusion, plot_digit_shares
+
+        if sampler.conditional:
+            plot_confusion(result["per_digit_accuracy"]["trained"]["confusion"], digits_png,
+                           title=f"generated digits ({split} classifier readings)")
+        else:
+            plot_digit_shares(result["heard_digit_counts"]["trained"], real_counts, digits_png,
+                              title=f"digits heard in generated vs real {split} clips")
+        tracker.log_artifact(digits_png)
+    tracker.log_metrics(flat)
     return result
+
+
+def _counts(labels) -> list[int]:
+    return torch.bincount(torch.as_tensor(labels), minlength=10).tolist()

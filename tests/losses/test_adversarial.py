@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ganaudio.config import TrainConfig
-from ganaudio.losses.adversarial import WGANGP, Hinge, build_loss, gradient_penalty
+from ganaudio.losses.adversarial import WGANGP, Hinge, build_loss, gradient_penalty, zero_centred_penalty
 
 
 class Linear(nn.Module):
@@ -127,3 +127,58 @@ def test_build_loss_picks_by_name():
     assert isinstance(w, WGANGP) and w.gp_weight == 3.0
     with pytest.raises(ValueError, match="train.loss"):
         build_loss(TrainConfig(loss="lsgan"))
+
+
+def test_zero_centred_penalty_is_the_squared_input_gradient_norm():
+    shape = random_shape()
+    w = torch.randn(shape[1] * shape[2])
+    r1 = zero_centred_penalty(Linear(w), torch.randn(shape))
+    assert r1.item() == pytest.approx(float(w.norm() ** 2), rel=1e-5)  # ‖∇D‖² = ‖w‖², whatever x is
+
+
+def test_zero_centred_penalty_reaches_the_critic_weights():
+    critic = Linear(torch.full((4,), 2.0))
+    zero_centred_penalty(critic, torch.randn(3, 1, 4)).backward()
+    torch.testing.assert_close(critic.w.grad, torch.full((4,), 4.0))  # d‖w‖²/dw = 2w
+
+
+@pytest.mark.parametrize("cls", [WGANGP, Hinge])
+def test_r1_and_r2_add_half_gamma_times_penalty(cls):
+    w = torch.tensor([1.0, -2.0])  # ‖∇D‖² = 5 everywhere
+    real, fake = torch.randn(4, 1, 2), torch.randn(4, 1, 2)
+    torch.manual_seed(0)
+    plain, m0 = cls().critic_loss(Linear(w), real, fake)
+    torch.manual_seed(0)
+    pen, m = cls(r1_weight=2.0, r2_weight=0.4).critic_loss(Linear(w), real, fake)
+    assert pen.item() == pytest.approx(plain.item() + 0.5 * (2.0 * 5 + 0.4 * 5), rel=1e-5)
+    assert m["adv/r1"].item() == pytest.approx(5.0) and m["adv/r2"].item() == pytest.approx(5.0)
+    assert m0["adv/r1"].item() == 0.0 and m0["adv/r2"].item() == 0.0  # logged at weight 0 too
+
+
+def test_augment_reaches_real_and_fake_in_both_steps():
+    seen = []
+
+    def augment(x):
+        seen.append(x.shape[0])
+        return x + 100.0  # visible in the scores
+
+    loss = Hinge(augment=augment)
+    real, fake = torch.zeros(3, 1, 2), torch.zeros(3, 1, 2)
+    _, m = loss.critic_loss(Identity2(), real, fake)
+    assert seen == [6]  # one call over cat([real, fake])
+    assert m["adv/wasserstein"].item() == 0.0
+    g_loss, _ = loss.generator_loss(Identity2(), fake)
+    assert seen == [6, 3] and g_loss.item() == pytest.approx(-200.0)  # D sums 2 values of 100
+
+
+class Identity2(nn.Module):
+    def forward(self, x, labels=None):
+        return x.flatten(1).sum(1)
+
+
+def test_build_loss_passes_penalties_and_augment():
+    loss = build_loss(TrainConfig(loss="hinge", r1_weight=3.0, augment=["time", "cutout"]))
+    assert loss.r1_weight == 3.0 and loss.r2_weight == 0.0 and loss.augment is not None
+    assert build_loss(TrainConfig()).augment is None
+    with pytest.raises(ValueError, match="unknown policies \\['zoom'\\]"):
+        build_loss(TrainConfig(augment=["zoom"]))

@@ -87,6 +87,39 @@ def test_specgan_conditioning_changes_outputs_and_scores():
         g(z)
 
 
+@pytest.mark.parametrize("shape", [(1, 64, 64), (1, 32, 64)])
+def test_nearest_upsampling_generator_has_the_same_shapes_and_no_transposed_conv(shape):
+    cfg = SpectoGANModelConfig(d=1, upsample="nearest")
+    g = SpecGANGenerator(cfg, shape)
+    assert g(g.sample_latent(3)).shape == (3, *shape)
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in g.modules())
+    with pytest.raises(ValueError, match="upsample is 'bilinear'"):
+        SpecGANGenerator(SpectoGANModelConfig(d=1, upsample="bilinear"), shape)
+
+
+def test_nearest_upsampling_has_no_checkerboard_at_initialisation():
+    # A stride-2 transposed conv from a constant input gives a periodic (2x2) pattern; nearest +
+    # conv gives a constant away from the borders.
+    torch.manual_seed(0)
+    from ganaudio.models.specgan import upsampler
+
+    x = torch.ones(1, 4, 8, 8)
+    for how, periodic in (("transposed", True), ("nearest", False)):
+        y = upsampler(4, 1, 5, how)(x)[0, 0, 4:-4, 4:-4]  # (8, 8) interior
+        spread = (y - y.mean()).abs().max().item()
+        assert (spread > 1e-4) == periodic, how
+
+
+def test_specgan_minibatch_std_critic_sees_batch_spread():
+    shape = (1, 16, 16)
+    c = SpecGANCritic(SpectoGANModelConfig(d=1, minibatch_std=True), shape)
+    x = torch.randn(4, *shape)
+    same = x[:1].repeat(4, 1, 1, 1)
+    # the first clip's score depends on its batch-mates only through the std channel
+    assert not torch.allclose(c(x)[0], c(same)[0])
+    assert c(x).shape == (4,)
+
+
 def test_specgan_rejects_odd_shapes():
     with pytest.raises(ValueError, match="n_mels"):
         plan((1, 60, 64))

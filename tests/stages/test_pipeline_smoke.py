@@ -67,7 +67,7 @@ def test_pianogan_render_writes_valid_256_note_midi(ws):
     from ganaudio.audio.midi import MIN_TICKS, TICKS_PER_SECOND
 
     samples = ws / "reports/pianogan/samples"
-    midis = sorted(samples.glob("sample_*.mid"))
+    midis = sorted(samples.glob("pairs/*_generated.mid"))
     assert len(midis) == 2
     with np.load(samples / "samples.npz") as f:
         raw = f["notes"]
@@ -86,6 +86,15 @@ def test_pianogan_render_writes_valid_256_note_midi(ws):
         assert sf.info(str(path.with_suffix(".wav"))).frames > 0
         assert path.with_suffix(".png").stat().st_size > 0
     assert (samples / "pitch_only.mid").exists() and (samples / "interpolation.png").exists()
+    # As many real test windows, rendered the same way, beside them
+    assert len(list(samples.glob("pairs/*_real.wav"))) == 2 and len(list(samples.glob("pairs/*_real.mid"))) == 2
+
+
+def test_pianogan_wavs_are_a_soundfont_piano_and_say_so(ws):
+    render = json.loads((ws / "reports/pianogan/render.json").read_text())
+    # make run installs midirenderer from PyPI and pretty_midi ships a soundfont: never the sine synth
+    assert render["renderer"] in ("midirenderer", "fluidsynth") and render["renderers_used"] == [render["renderer"]]
+    assert render["soundfont"].endswith(".sf2")
 
 
 def test_pianogan_metrics_have_the_documented_shape(ws):
@@ -111,16 +120,25 @@ def test_spectogan_render_and_eval(ws):
     import soundfile as sf
 
     samples = ws / "reports/spectogan/samples"
-    wavs = sorted(samples.glob("sample_*.wav"))
-    assert len(wavs) == 2
+    wavs = sorted(samples.glob("pairs/*_generated_*.wav"))
+    reals = sorted(samples.glob("pairs/*_real_*.wav"))
+    assert len(wavs) == len(reals) == 2
+    # each pair is about one digit: the real clip's name carries the generated one's digit
+    assert [w.stem.split("_")[-1] for w in wavs] == [r.stem.split("_")[-1] for r in reals]
     info = sf.info(str(wavs[0]))
     assert (info.samplerate, info.channels) == (16000, 1)
     assert (samples / "digits_real_vs_generated.png").exists()
+    assert (ws / "reports/spectogan/digits.png").exists()
+    assert json.loads((ws / "reports/spectogan/render.json").read_text())["samples"] == 2
     metrics = json.loads((ws / "reports/spectogan/metrics.json").read_text())
     assert set(metrics["inception_score"]) >= {"trained", "untrained", "real"}
     assert set(metrics["fid"]) >= {"trained", "untrained", "real"}
     assert set(metrics["inception_score"]["trained"]) == {"mean", "std"}
     assert 0.0 <= metrics["classifier_test_accuracy"] <= 1.0
+    # the presets' SpectoGAN is conditional: per-digit accuracy beside IS/FID
+    assert metrics["conditional"] is True
+    accuracy = metrics["per_digit_accuracy"]["trained"]
+    assert len(accuracy["per_digit"]) == 10 and sum(map(sum, accuracy["confusion"])) == metrics["n_samples"]["generated"]
 
 
 def test_second_repro_does_nothing(ws, workspace_tools):
@@ -165,6 +183,19 @@ def test_generate_command_writes_playable_files(ws, workspace_tools, tmp_path, g
     assert {f.suffix for f in files} == suffixes and len(files) == 6
     for wav in out.glob("*.wav"):
         assert sf.info(str(wav)).frames > 0
+
+
+def test_generate_a_digit_from_the_trained_checkpoint(ws, workspace_tools, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = Path(sys.executable).parent / "ganaudio"
+    result = subprocess.run([str(cli), "generate", "spectogan", "--checkpoint", "models/spectogan/checkpoints/latest.pt",
+                             "--digit", "7", "--n", "2", "--out", str(tmp_path)], cwd=ws, env=workspace_tools.env(ws),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(tmp_path.glob("*.wav"))) == 2
 
 
 def test_generate_command_names_a_missing_checkpoint(ws, workspace_tools, tmp_path):

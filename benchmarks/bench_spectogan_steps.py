@@ -1,0 +1,104 @@
+"""SpectoGAN training steps per second: what each recipe option costs, as a ratio to the base recipe.
+
+One step is what the training loop does: a critic update on a real and a generated batch, a
+generator update, and the generator EMA update, with the real pieces (`build_models`,
+`build_loss`, Adam, `update_ema`) on the cpu preset's 64x64 shape. Every variant is timed in the
+same run, interleaved in rounds, so a busy machine slows them all alike and the ratios stay
+comparable; absolute steps/s depend on the load, printed beside them.
+
+    python benchmarks/bench_spectogan_steps.py [--threads 1] [--steps 10] [--rounds 3] [VARIANT ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import torch
+
+from ganaudio.config import SpectoGANModelConfig, TrainConfig
+from ganaudio.losses.adversarial import build_loss
+from ganaudio.models.registry import build_models
+from ganaudio.training.ema import make_ema, update_ema
+
+BASE_TRAIN = {"loss": "hinge", "spectral_norm": True, "critic_steps": 1, "batch_size": 64, "ema_decay": 0.999}
+VARIANTS = {  # name: (model overrides, train overrides)
+    "base": ({}, {}),
+    "augment": ({}, {"augment": ["time", "cutout"]}),
+    "r1": ({}, {"r1_weight": 1.0}),
+    "nearest": ({"upsample": "nearest"}, {}),
+    "mbstd": ({"minibatch_std": True}, {}),
+    "conditional": ({"conditional": True}, {}),
+    "batch32": ({}, {"batch_size": 32}),
+    "batch128": ({}, {"batch_size": 128}),
+    "d24": ({"d": 24}, {}),
+    "d32": ({"d": 32}, {}),
+}
+
+
+def stepper(model: dict, train: dict):
+    """A closure running one training step of the variant (models built once, seeded)."""
+    torch.manual_seed(0)
+    mcfg = SpectoGANModelConfig(**{"d": 16, **model})
+    tcfg = TrainConfig(**{**BASE_TRAIN, **train})
+    g, c = build_models("spectogan", mcfg, tcfg, (1, 64, 64))
+    ema, loss = make_ema(g), build_loss(tcfg)
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    opt_d = torch.optim.Adam(c.parameters(), lr=4e-4, betas=(0.0, 0.9))
+    b = tcfg.batch_size
+    real = torch.rand(b, 1, 64, 64) * 2 - 1
+    labels = torch.randint(0, 10, (b,)) if mcfg.conditional else None
+
+    def step():
+        with torch.no_grad():
+            fake = g(g.sample_latent(b), labels)
+        d_loss, _ = loss.critic_loss(c, real, fake, labels)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        c.requires_grad_(False)
+        g_loss, _ = loss.generator_loss(c, g(g.sample_latent(b), labels), labels)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        c.requires_grad_(True)
+        update_ema(ema, g, tcfg.ema_decay)
+
+    return step, b
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variants", nargs="*", default=list(VARIANTS))
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=10, help="timed steps per variant per round")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    names = ["base"] + [v for v in args.variants if v != "base"]
+    steppers = {n: stepper(*VARIANTS[n]) for n in names}
+    for step, _ in steppers.values():  # warm up (allocations, first-call dispatch)
+        step()
+    times: dict[str, list[float]] = {n: [] for n in names}
+    load_before = os.getloadavg()[0]
+    for _ in range(args.rounds):
+        for n in names:
+            step, _ = steppers[n]
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                step()
+            times[n].append(args.steps / (time.perf_counter() - t0))
+    load_after = os.getloadavg()[0]
+    base = statistics.median(times["base"])
+    print(f"threads {args.threads}; load average {load_before:.2f} -> {load_after:.2f}")
+    print(f"{'variant':12s} {'steps/s':>8s} {'ratio':>6s} {'clips/s':>8s}")
+    for n in names:
+        rate = statistics.median(times[n])
+        print(f"{n:12s} {rate:8.2f} {rate / base:6.2f} {rate * steppers[n][1]:8.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
