@@ -201,6 +201,28 @@ class SpectoGANConfig:
 
 
 @dataclass
+class WaveGANModelConfig:
+    latent_dim: int = 100
+    d: int = 64  # channel width multiplier: 16d channels after the dense layer
+    kernel_size: int = 25
+    stride: int = 4  # five layers: 16 · 4^5 = 16,384 samples
+    phase_shuffle: int = 2  # critic: each example shifted by a random -n..n samples between layers; 0: off
+    conditional: bool = False
+    n_classes: int = 10
+
+
+@dataclass
+class WaveGANConfig:
+    """Render and eval settings are SpectoGAN's classes: one protocol judges both digit GANs."""
+
+    preset: str = "cpu"
+    model: WaveGANModelConfig = field(default_factory=WaveGANModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    render: SpectoRenderConfig = field(default_factory=SpectoRenderConfig)
+    eval: SpectoEvalConfig = field(default_factory=SpectoEvalConfig)
+
+
+@dataclass
 class ClassifierConfig:
     channels: int = 32
     epochs: int = 30
@@ -240,6 +262,7 @@ class Params:
     mels: MelsConfig = field(default_factory=MelsConfig)
     pianogan: PianoGANConfig = field(default_factory=PianoGANConfig)
     spectogan: SpectoGANConfig = field(default_factory=SpectoGANConfig)
+    wavegan: WaveGANConfig = field(default_factory=WaveGANConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)

@@ -21,6 +21,8 @@ _CPU_TRAIN = {
 _PIANO_HEADS = {"pitch_head": "categorical", "time_head": "categorical", "key_latent": True,
                 "global_bias": True, "critic_summary": True}
 _DEBUG_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "log_every": 1}
+_DEBUG_DIGITS = {"render": {"n_samples": 2, "interpolation_steps": 3},  # render and eval of both digit GANs
+                 "eval": {"n_samples": 20, "is_splits": 2, "ndb_bins": 4}}
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "mels": {
@@ -44,8 +46,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                 "eval": {"n_samples": 1000}},
         "paper": {"model": {"d": 64}, "train": {"steps": 200000, "checkpoint_every": 2000},
                   "inversion": {"n_iter": 100}},
-        "debug": {"model": {"d": 2}, "train": _DEBUG_TRAIN, "inversion": {"n_iter": 4},
-                  "render": {"n_samples": 2, "interpolation_steps": 3},
-                  "eval": {"n_samples": 20, "is_splits": 2, "ndb_bins": 4}},
+        "debug": {"model": {"d": 2}, "train": _DEBUG_TRAIN, "inversion": {"n_iter": 4}, **_DEBUG_DIGITS},
+    },
+    "wavegan": {
+        "cpu": {"model": {"d": 8}, "train": {**_CPU_TRAIN, "batch_size": 32, "steps": 3000, "checkpoint_every": 250},
+                "eval": {"n_samples": 1000}},
+        "paper": {"model": {"d": 64}, "train": {"steps": 200000, "checkpoint_every": 2000}},
+        "debug": {"model": {"d": 1}, "train": _DEBUG_TRAIN, **_DEBUG_DIGITS},
     },
 }

@@ -142,6 +142,18 @@ def parse_sc09_name(path: str | os.PathLike) -> tuple[int, str]:
     return DIGITS.index(digit), m["speaker"]
 
 
+def list_split(sc09_root: str | os.PathLike, split: str) -> tuple[list[Path], list[tuple[int, str]]]:
+    """The split's WAVs in name order and their (digit, speaker): the one listing the mels and waves
+    stages share, so both hold the same clips in the same order with the same labels."""
+    folder = Path(sc09_root) / split
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: split folder missing; run the fetch_sc09 stage first")
+    files = sorted(folder.glob("*.wav"))
+    if split == "train" and not files:
+        raise ValueError(f"{folder}: no .wav files; the train split is needed for the stats")
+    return files, [parse_sc09_name(f) for f in files]  # fail on a bad name before the slow part
+
+
 # ---------------------------------------------------------------- transform
 
 class SpectrogramTransform(torch.nn.Module):
@@ -279,20 +291,13 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     sc09_root, out_dir = Path(sc09_root), Path(out_dir)
     t0 = time.perf_counter()
     transform = SpectrogramTransform(cfg)
-    for split in SPLITS:  # fail before any slow work
-        if not (sc09_root / split).is_dir():
-            raise FileNotFoundError(f"{sc09_root / split}: split folder missing; "
-                                    "run the fetch_sc09 stage first")
+    listed = {split: list_split(sc09_root, split) for split in SPLITS}  # fail before any slow work
     with torch.inference_mode():
         logs: dict[str, torch.Tensor] = {}
         meta: dict[str, dict[str, Any]] = {}
         fixes: dict[str, dict[str, int]] = {}
         for split in SPLITS:
-            folder = sc09_root / split
-            files = sorted(folder.glob("*.wav"))
-            if split == "train" and not files:
-                raise ValueError(f"{folder}: no .wav files; the train split is needed for the stats")
-            parsed = [parse_sc09_name(f) for f in files]  # fail on a bad name before the slow part
+            files, parsed = listed[split]
             logs[split], counts = _log_mags(files, transform, workers, desc=f"mels {split}")
             meta[split] = {"labels": torch.tensor([d for d, _ in parsed], dtype=torch.int64),
                            "speakers": [s for _, s in parsed],

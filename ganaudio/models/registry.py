@@ -10,11 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, build
+from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, WaveGANModelConfig, build
 from ganaudio.models.pianogan import NoteEncoding, PianoCritic, PianoGenerator, in_channels, time_values
 from ganaudio.models.specgan import SpecGANCritic, SpecGANGenerator
+from ganaudio.models.wavegan import WaveGANCritic, WaveGANGenerator
 
-MODEL_CONFIGS = {"pianogan": PianoGANModelConfig, "spectogan": SpectoGANModelConfig}
+MODEL_CONFIGS = {"pianogan": PianoGANModelConfig, "spectogan": SpectoGANModelConfig, "wavegan": WaveGANModelConfig}
 
 
 def model_config(kind: str, cfg: Any):
@@ -42,6 +43,8 @@ def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = N
                              "pianogan.model.seq_len equal and build NoteWindows with encoding=NoteEncoding.of(cfg)")
         values = None if stats is None else standardised_values(stats, NoteEncoding.of(cfg))
         return PianoGenerator(cfg, values=values, key_prior=key_prior)
+    if kind == "wavegan":
+        return WaveGANGenerator(cfg, data_shape)
     return SpecGANGenerator(cfg, data_shape)
 
 
@@ -66,7 +69,8 @@ def standardised_values(stats: Any, encoding: NoteEncoding) -> dict[str, torch.T
 
 def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: tuple,
                  stats: Any = None, key_prior: tuple | None = None) -> tuple[nn.Module, nn.Module]:
-    """(generator, critic) for "pianogan" (data (NoteEncoding.channels, seq_len)) or "spectogan" (data (1, H, W)).
+    """(generator, critic) for "pianogan" (data (NoteEncoding.channels, seq_len)), "spectogan" (data (1, H, W))
+    or "wavegan" (data (1, 16384)).
 
     A PianoGAN with a one-hot head needs `stats` (the NoteStats of its windows) for its value
     tables; `key_prior` (see `metrics.music.key_statistics`) starts a key latent at the data's keys.
@@ -78,6 +82,8 @@ def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: 
     generator = build_generator(kind, cfg, data_shape, stats, key_prior)
     if kind == "pianogan":
         critic = PianoCritic(cfg, spectral_norm=train_cfg.spectral_norm)
+    elif kind == "wavegan":
+        critic = WaveGANCritic(cfg, tuple(data_shape), spectral_norm=train_cfg.spectral_norm)
     else:
         critic = SpecGANCritic(cfg, tuple(data_shape), spectral_norm=train_cfg.spectral_norm)
     return generator, critic

@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from ganaudio.config import SpectoGANModelConfig
-from ganaudio.models.layers import LEAK, down2d, sn, up2d
+from ganaudio.models.layers import (LEAK, down2d, generator_input_dim, label_embedding, projected_score,
+                                    projection, up2d, with_labels)
 
 START = 4  # the smaller side after the dense layer
-LABEL_DIM = 32  # size of the generator's label embedding
 
 
 def plan(data_shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -43,18 +43,15 @@ class SpecGANGenerator(nn.Module):
         ch = widths(cfg.d, n) + [1]
         self.latent_dim = cfg.latent_dim
         self.conditional = cfg.conditional
-        self.embed = nn.Embedding(cfg.n_classes, LABEL_DIM) if cfg.conditional else None
-        self.dense = nn.Linear(cfg.latent_dim + (LABEL_DIM if cfg.conditional else 0), ch[0] * self.h0 * self.w0)
+        self.embed = label_embedding(cfg.conditional, cfg.n_classes)
+        self.dense = nn.Linear(generator_input_dim(cfg.latent_dim, cfg.conditional), ch[0] * self.h0 * self.w0)
         self.ups = nn.ModuleList(up2d(ch[i], ch[i + 1], cfg.kernel_size) for i in range(n))
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, generator=generator, device=device)  # (B, Z)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if self.conditional:
-            if labels is None:
-                raise ValueError("this SpectoGAN generator is conditional: pass labels (digits 0-9)")
-            z = torch.cat([z, self.embed(labels)], dim=1)  # (B, Z + LABEL_DIM)
+        z = with_labels(z, self.embed, labels, "SpectoGAN")  # (B, Z [+ LABEL_DIM])
         h = torch.relu(self.dense(z)).view(z.shape[0], -1, self.h0, self.w0)  # (B, 16d, 4, 4)
         for i, up in enumerate(self.ups):
             h = up(h)  # (B, C/2, 2H, 2W)
@@ -69,18 +66,11 @@ class SpecGANCritic(nn.Module):
         ch = [1] + widths(cfg.d, n)[::-1]  # 1, 2d, …, 16d
         self.downs = nn.ModuleList(down2d(ch[i], ch[i + 1], cfg.kernel_size, spectral_norm) for i in range(n))
         feat = ch[-1] * h0 * w0
-        self.head = sn(nn.Linear(feat, 1), spectral_norm)
         self.conditional = cfg.conditional
-        self.project = sn(nn.Embedding(cfg.n_classes, feat), spectral_norm) if cfg.conditional else None
+        self.head, self.project = projection(feat, cfg.conditional, cfg.n_classes, spectral_norm)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         h = x  # (B, 1, H, W)
         for down in self.downs:
             h = nn.functional.leaky_relu(down(h), LEAK)  # (B, 2C, H/2, W/2)
-        phi = h.flatten(1)  # (B, 16d·4·4)
-        score = self.head(phi).squeeze(1)  # (B,)
-        if self.conditional:
-            if labels is None:
-                raise ValueError("this SpectoGAN critic is conditional: pass labels (digits 0-9)")
-            score = score + (self.project(labels) * phi).sum(1)
-        return score
+        return projected_score(h.flatten(1), self.head, self.project, labels, "SpectoGAN")  # φ: (B, 16d·4·4)

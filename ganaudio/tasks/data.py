@@ -73,25 +73,46 @@ def extract_notes(params: Params, maestro_dir: Path, out_dir: Path, plots_dir: P
 
 def extract_mels(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path,
                  tracker: Tracker = Tracker()) -> dict:
-    import torch
-
     from ganaudio.data.mels import extract_mels as extract
     from ganaudio.plots.spectrogram import plot_spectrogram_grid
 
     summary = extract(sc09_dir, out_dir, params.mels, workers=params.runtime.workers)
-    blob = torch.load(out_dir / "train.pt", weights_only=False)
-    x, labels = blob["x"], blob["labels"]
-    picks, titles = [], []
-    for digit in range(10):  # a spectrogram grid per digit: four examples each
-        idx = (labels == digit).nonzero().flatten()[:4].tolist()
-        picks += idx
-        titles += [str(digit)] * len(idx)
+    x, picks, titles = _four_per_digit(out_dir / "train.pt")
     plots_dir.mkdir(parents=True, exist_ok=True)
     if picks:
         plot_spectrogram_grid(x[picks], plots_dir / "digits.png", titles=titles, ncols=4)
     tracker.log_metrics(numeric_leaves(summary))
     tracker.log_artifacts(plots_dir, "plots")
     return summary
+
+
+def extract_waves(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path,
+                  tracker: Tracker = Tracker()) -> dict:
+    """The mels stage's clips as 16,384-sample waveforms (its sample rate and hop · frames), for WaveGAN."""
+    from ganaudio.data.waves import extract_waves as extract
+    from ganaudio.plots.waveform import plot_waveform_grid
+
+    summary = extract(sc09_dir, out_dir, params.mels, workers=params.runtime.workers)
+    x, picks, titles = _four_per_digit(out_dir / "train.pt")
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    if picks:
+        plot_waveform_grid(x[picks], plots_dir / "digits.png", params.mels.sample_rate, titles=titles, ncols=4)
+    tracker.log_metrics(numeric_leaves(summary))
+    tracker.log_artifacts(plots_dir, "plots")
+    return summary
+
+
+def _four_per_digit(split_file: Path):
+    """(x, indices, titles): four examples of each digit from a mels or waves split file, for a grid."""
+    import torch
+
+    blob = torch.load(split_file, weights_only=False)
+    picks, titles = [], []
+    for digit in range(10):
+        idx = (blob["labels"] == digit).nonzero().flatten()[:4].tolist()
+        picks += idx
+        titles += [str(digit)] * len(idx)
+    return blob["x"], picks, titles
 
 
 def _maestro_root(maestro_dir: Path) -> Path:

@@ -95,3 +95,25 @@ class DigitJudge:
         """The digit the classifier hears in each clip (N,) int64."""
         probs, _ = self.embed(self.analyse(audio))
         return torch.from_numpy(probs.argmax(1))
+
+
+def report(rows: dict[str, dict], judge: DigitJudge, n_generated: int, classifier_metrics: dict | None = None,
+           tracker=None) -> dict:
+    """metrics.json of a digit GAN from its rows (trained, untrained, real, …, each `DigitJudge.figures`).
+
+    One layout for every digit GAN: {metric: {row: value}}, the split, the sample counts, and the
+    headline ratios of trained to untrained. The trained row's figures go to `tracker`.
+    """
+    result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
+    result["classifier_test_accuracy"] = (classifier_metrics or {}).get("test_accuracy")
+    result["split"] = judge.split
+    result["n_samples"] = {"generated": n_generated, judge.split: int(len(judge.real)), "train": int(len(judge.train))}
+    trained, untrained = rows["trained"], rows["untrained"]
+    is_t = trained["inception_score"]["mean"]
+    result["headline"] = {"is_ratio_vs_untrained": is_t / untrained["inception_score"]["mean"],
+                          "fid_ratio_vs_untrained": trained["fid"] / untrained["fid"]}
+    if tracker is not None:
+        tracker.log_metrics({"inception_score": is_t, "fid": trained["fid"], "ndb_k": trained["ndb_k"],
+                             "d_self": trained["d_self"], "d_train": trained["d_train"],
+                             **{f"headline/{k}": v for k, v in result["headline"].items()}})
+    return result

@@ -10,8 +10,9 @@ from tqdm import tqdm
 
 from ganaudio.config import ClassifierConfig, MelsConfig, RuntimeConfig, SpectoGANConfig, build, to_dict
 from ganaudio.data.datasets import MelClips, load_mel_stats
-from ganaudio.tasks.common import initial_checkpoint, latest_checkpoint, log_generator
-from ganaudio.tasks.judge import DigitJudge
+from ganaudio.tasks.common import (interpolation_latents, judged_checkpoints, latest_checkpoint, log_generator,
+                                   sample, write_wav)
+from ganaudio.tasks.judge import DigitJudge, report
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -55,20 +56,10 @@ class Sampler:
         self.cfg, self.device = cfg, device
         self.conditional = bool(self.meta.get("model_config", {}).get("conditional", False))
 
-    @torch.no_grad()
     def spectrograms(self, n: int, seed: int, labels: torch.Tensor | None = None,
-                     z: torch.Tensor | None = None, batch: int = 256) -> torch.Tensor:
+                     z: torch.Tensor | None = None) -> torch.Tensor:
         """(n, 1, F, T) normalised spectrograms; conditional models get `labels` (random digits if None)."""
-        g = torch.Generator().manual_seed(seed)
-        if z is None:
-            z = self.generator.sample_latent(n, generator=g, device="cpu")
-        if self.conditional and labels is None:
-            labels = torch.randint(0, 10, (len(z),), generator=g)
-        out = []
-        for i in range(0, len(z), batch):
-            y = labels[i:i + batch].to(self.device) if self.conditional else None
-            out.append(self.generator(z[i:i + batch].to(self.device), y).float().cpu())
-        return torch.cat(out)
+        return sample(self.generator, n, seed, self.conditional, labels, z, self.device)
 
     @torch.no_grad()
     def to_audio(self, x: torch.Tensor, batch: int = 128, progress: bool = False) -> torch.Tensor:
@@ -83,10 +74,7 @@ class Sampler:
 
 def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_path: Path, out_dir: Path,
            tracker: Tracker = Tracker()) -> dict:
-    import soundfile as sf
-
     from ganaudio.plots.spectrogram import plot_digit_grid, plot_spectrogram, plot_spectrogram_grid
-    from ganaudio.utils.io import atomic_path
 
     rc = cfg.render
     sampler = Sampler(latest_checkpoint(model_dir, KIND), mels_dir, cfg)
@@ -95,8 +83,7 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
     x = sampler.spectrograms(rc.n_samples, rc.seed)
     audio = sampler.to_audio(x)
     for i, (spec, wav) in enumerate(zip(x, audio)):
-        with atomic_path(out_dir / f"sample_{i:02d}.wav") as tmp:
-            sf.write(tmp, wav.numpy(), sr, subtype="PCM_16", format="WAV")
+        write_wav(out_dir / f"sample_{i:02d}.wav", wav, sr)
         plot_spectrogram(spec[0].numpy(), out_dir / f"sample_{i:02d}.png", title=f"SpectoGAN sample {i}")
     plot_spectrogram_grid(x, out_dir / "samples_grid.png", titles=[f"sample {i}" for i in range(len(x))])
 
@@ -107,14 +94,11 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
     real = judge.real
     plot_digit_grid(real.x, real.labels, pool, pool_labels, out_dir / "digits_real_vs_generated.png")
 
-    z0, z1 = sampler.generator.sample_latent(2, generator=torch.Generator().manual_seed(rc.seed + 1), device="cpu")
-    alphas = torch.linspace(0, 1, rc.interpolation_steps)[:, None]
-    interp = sampler.spectrograms(len(alphas), rc.seed, z=(1 - alphas) * z0 + alphas * z1,
-                                  labels=torch.zeros(len(alphas), dtype=torch.long))
-    plot_spectrogram_grid(interp, out_dir / "interpolation.png", titles=[f"{a:.2f}" for a in alphas[:, 0]],
-                          ncols=len(alphas))
-    with atomic_path(out_dir / "interpolation.wav") as tmp:
-        sf.write(tmp, sampler.to_audio(interp).flatten().numpy(), sr, subtype="PCM_16", format="WAV")
+    z = interpolation_latents(sampler.generator, rc.interpolation_steps, rc.seed + 1)
+    interp = sampler.spectrograms(len(z), rc.seed, z=z, labels=torch.zeros(len(z), dtype=torch.long))
+    plot_spectrogram_grid(interp, out_dir / "interpolation.png", ncols=len(z),
+                          titles=[f"{a:.2f}" for a in torch.linspace(0, 1, len(z)).tolist()])
+    write_wav(out_dir / "interpolation.wav", sampler.to_audio(interp).flatten(), sr)
 
     tracker.log_artifacts(out_dir, "samples")
     counts = torch.bincount(pool_labels, minlength=10).tolist()
@@ -131,7 +115,7 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     ec = cfg.eval
     judge = DigitJudge(mels_dir, classifier_path, split, is_splits=ec.is_splits, ndb_bins=ec.ndb_bins, seed=ec.seed)
     rows = {}
-    for name, ckpt in (("trained", latest_checkpoint(model_dir, KIND)), ("untrained", initial_checkpoint(model_dir, KIND))):
+    for name, ckpt in judged_checkpoints(model_dir, KIND).items():
         sampler = Sampler(ckpt, mels_dir, cfg)
         rows[name] = judge.score_audio(sampler.to_audio(sampler.spectrograms(ec.n_samples, ec.seed), progress=progress))
     rows["real"] = judge.score_real()
@@ -139,14 +123,4 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     # inversion does not involve the generator, so the last sampler serves).
     rows["real_inverted"] = judge.figures(*judge.embed(judge.analyse(sampler.to_audio(judge.real.x))),
                                           fid_ref=judge.train_feats)
-    result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
-    result["classifier_test_accuracy"] = (classifier_metrics or {}).get("test_accuracy")
-    result["split"] = split
-    result["n_samples"] = {"generated": ec.n_samples, split: int(len(judge.real)), "train": int(len(judge.train))}
-    is_t, is_u = rows["trained"]["inception_score"]["mean"], rows["untrained"]["inception_score"]["mean"]
-    result["headline"] = {"is_ratio_vs_untrained": is_t / is_u,
-                          "fid_ratio_vs_untrained": rows["trained"]["fid"] / rows["untrained"]["fid"]}
-    tracker.log_metrics({"inception_score": is_t, "fid": rows["trained"]["fid"], "ndb_k": rows["trained"]["ndb_k"],
-                         "d_self": rows["trained"]["d_self"], "d_train": rows["trained"]["d_train"],
-                         **{f"headline/{k}": v for k, v in result["headline"].items()}})
-    return result
+    return report(rows, judge, ec.n_samples, classifier_metrics, tracker)

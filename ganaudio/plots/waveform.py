@@ -1,0 +1,87 @@
+"""Waveform PNGs: one clip over its spectrogram, a grid of clips, real and generated side by side per digit.
+
+Waveforms are drawn on a fixed [-1, 1] axis, so a quiet or silent generator looks quiet; the
+spectrograms are the judge's analysis of the same audio (normalised log-mel, as the classifier sees it).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ganaudio.plots.spectrogram import _blank, _draw, _np, _save
+
+COLOUR = "#1f4e79"
+
+
+def _wave(ax, y, sample_rate: int, title: str = "", ticks: bool = False) -> None:
+    y = _np(y).reshape(-1)
+    ax.plot(np.arange(len(y)) / sample_rate, y, color=COLOUR, linewidth=0.4)
+    ax.set_ylim(-1, 1)
+    ax.set_xlim(0, len(y) / sample_rate)
+    if not ticks:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def plot_waveform(y, spec, path: str | os.PathLike, sample_rate: int, title: str = "") -> None:
+    """One clip: the waveform (seconds, amplitude) above its (bins, frames) spectrogram."""
+    fig = Figure(figsize=(5, 4), layout="constrained")
+    top, bottom = fig.subplots(2, 1)
+    _wave(top, y, sample_rate, title, ticks=True)
+    top.set_xlabel("seconds")
+    top.set_ylabel("amplitude")
+    _draw(bottom, spec)
+    bottom.set_xlabel("frame")
+    bottom.set_ylabel("mel bin")
+    _save(fig, path)
+
+
+def plot_waveform_grid(ys, path: str | os.PathLike, sample_rate: int, titles: Optional[Sequence[str]] = None,
+                       ncols: int = 4) -> None:
+    """(N, S) or (N, 1, S) clips as a grid of `ncols` columns."""
+    ys = _np(ys)
+    n = len(ys)
+    if n == 0:
+        raise ValueError(f"{path}: nothing to plot (0 waveforms)")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"{path}: {len(titles)} titles for {n} waveforms")
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(2.4 * ncols, 1.3 * nrows), layout="constrained")
+    for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).flat):
+        if i < n:
+            _wave(ax, ys[i], sample_rate, titles[i] if titles is not None else "")
+        else:
+            ax.axis("off")
+    _save(fig, path)
+
+
+def plot_waveform_pairs(real, real_labels, fake, fake_labels, path: str | os.PathLike, sample_rate: int) -> None:
+    """One row per digit 0..9: a real clip beside a generated one the classifier heard as that digit
+    (an empty slot: the generator, as far as the classifier can tell, never says it)."""
+    real, fake = _np(real), _np(fake)
+    real_labels, fake_labels = _np(real_labels).astype(int), _np(fake_labels).astype(int)
+    if len(real) != len(real_labels) or len(fake) != len(fake_labels):
+        raise ValueError(f"{path}: waveforms and labels differ in count "
+                         f"(real {len(real)}/{len(real_labels)}, fake {len(fake)}/{len(fake_labels)})")
+    fig = Figure(figsize=(7, 10), layout="constrained")
+    axes = fig.subplots(10, 2, squeeze=False)
+    for digit in range(10):
+        for col, (clips, labels, kind) in enumerate(((real, real_labels, "real"), (fake, fake_labels, "generated"))):
+            ax = axes[digit, col]
+            picks = np.flatnonzero(labels == digit)
+            if len(picks):
+                _wave(ax, clips[picks[0]], sample_rate)
+            else:
+                _blank(ax)
+            if digit == 0:
+                ax.set_title(kind, fontsize=9)
+        axes[digit, 0].set_ylabel(str(digit), rotation=0, fontsize=12, labelpad=12, va="center")
+    _save(fig, path)
