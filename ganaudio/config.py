@@ -115,7 +115,11 @@ class TrainConfig:
     steps: int = 2000
     checkpoint_every: int = 200
     log_every: int = 10
-    seed: int = 0
+    seed: int = 0  # seeds the model init (before the models are built), the batches and every draw
+    ema_decay: float = 0.0  # 0: off; else the generator's EMA (e.g. 0.999) is what is sampled and evaluated
+    init_from: Optional[str] = None  # warm start: null | champion (the registry's champion) | a checkpoint path
+    monitor_every: int = 0  # 0: off; else score the generator on the valid split every N steps, keep best.pt
+    monitor_patience: int = 0  # 0: train all steps; else stop after N monitor scores without a new best
 
 
 @dataclass
@@ -246,6 +250,7 @@ class RuntimeConfig:
     """Machine settings: not experiment identity, so no stage lists them as params."""
 
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    threads: int = 0  # torch CPU threads; 0: the cores this process may use (os.sched_getaffinity)
     workers: int = 2
     compile: bool = False
     autocast: bool = True  # bf16 autocast on CUDA only

@@ -60,6 +60,14 @@ class NoteWindows(Dataset):
     def data_shape(self) -> tuple[int, int]:
         return (self.encoding.channels, self.x.shape[2])
 
+    def fingerprint(self) -> str:
+        """Content digest of what training sees: the raw windows, their normalisation and encoding."""
+        import dataclasses
+
+        from ganaudio.training.identity import fingerprint
+
+        return fingerprint(self.raw, dataclasses.asdict(self.stats), dataclasses.asdict(self.encoding))
+
 
 class MelClips(Dataset):
     """Normalised spectrograms (1, bins, frames) in [-1, 1], with digit labels."""
@@ -87,6 +95,12 @@ class MelClips(Dataset):
     @property
     def data_shape(self) -> tuple[int, int, int]:
         return tuple(self.x.shape[1:])
+
+    def fingerprint(self) -> str:
+        """Content digest of what training sees: the spectrograms (and labels, when it sees them)."""
+        from ganaudio.training.identity import fingerprint
+
+        return fingerprint(self.x, self.labels if self.with_labels else None)
 
 
 class WaveClips(MelClips):

@@ -92,7 +92,9 @@ def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: 
 def load_generator(checkpoint_path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """Rebuild the generator stored in a training checkpoint or generator.pt, in eval mode.
 
-    meta: kind, step, model_config (dict), data_shape (tuple), train_config (dict).
+    A training checkpoint of a run that keeps an EMA gives the EMA weights (what is sampled and
+    evaluated); generator.pt already holds them. meta: kind, step, model_config (dict),
+    data_shape (tuple), train_config (dict), ema (bool).
     """
     from ganaudio.training.state import load_checkpoint
 
@@ -101,10 +103,12 @@ def load_generator(checkpoint_path: str | Path, device: str | torch.device = "cp
     if missing:
         raise ValueError(f"{checkpoint_path}: missing {', '.join(missing)}; not a ganaudio checkpoint, retrain")
     generator = build_generator(blob["kind"], blob["model_config"], tuple(blob["data_shape"]))
-    generator.load_state_dict(blob["generator"])
+    ema = "generator_ema" in blob
+    generator.load_state_dict(blob["generator_ema"] if ema else blob["generator"])
     generator.to(device).eval()
     meta = {"kind": blob["kind"], "step": blob.get("step", 0), "model_config": dict(blob["model_config"]),
-            "data_shape": tuple(blob["data_shape"]), "train_config": dict(blob.get("train_config", {}))}
+            "data_shape": tuple(blob["data_shape"]), "train_config": dict(blob.get("train_config", {})),
+            "ema": ema or bool(blob.get("ema", False))}
     return generator, meta
 
 

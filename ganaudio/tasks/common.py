@@ -1,12 +1,42 @@
-"""Pieces the GAN tasks share: finding checkpoints, sampling, writing audio, logging the generator."""
+"""Pieces every GAN task shares: seeded training, finding checkpoints, sampling, writing audio,
+logging to the model registry."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from ganaudio.config import RuntimeConfig, to_dict
 from ganaudio.utils.tracking import Tracker
+
+
+def fit(kind: str, cfg: Any, runtime: RuntimeConfig, dataset, out_dir: Path, tracker: Tracker = Tracker(), *,
+        conditional: bool = False, monitor=None, **build_kwargs) -> dict:
+    """Seed, build the kind's models from `cfg.model`, warm-start them if `cfg.train.init_from` says
+    so, train them with the shared loop, and register the generator (rank 0).
+
+    Seeding before building is what makes equal params give bit-equal initial weights.
+    """
+    from ganaudio.models.registry import build_models
+    from ganaudio.training.loop import train_gan
+    from ganaudio.training.warm_start import resolve_warm_start
+    from ganaudio.utils.device import seed_everything
+
+    seed_everything(cfg.train.seed)
+    generator, critic = build_models(kind, cfg.model, cfg.train, dataset.data_shape, **build_kwargs)
+    warm = resolve_warm_start(cfg.train.init_from, kind)
+    tracker.set_tags({"train.init_from": "scratch" if warm is None else str(warm.describe.get("from")),
+                      **({"train.init_from.version": str(warm.describe["version"])}
+                         if warm is not None and "version" in warm.describe else {})})
+    summary = train_gan(kind, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
+                        model_config=to_dict(cfg.model), data_shape=dataset.data_shape, conditional=conditional,
+                        monitor=monitor, warm_start=warm)
+    summary["init_from"] = None if warm is None else warm.describe
+    if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
+        log_generator(tracker, out_dir, kind)
+    return summary
 
 
 def latest_checkpoint(model_dir: Path, kind: str) -> Path:
@@ -67,9 +97,15 @@ def write_wav(path: Path, audio: torch.Tensor, sample_rate: int) -> Path:
 
 
 def log_generator(tracker: Tracker, model_dir: Path, kind: str) -> None:
-    """Register the trained generator as `ganaudio-<kind>` so flows can compare and promote versions."""
-    from ganaudio.models.registry import load_generator
+    """Register the trained generator as `ganaudio-<kind>` so flows can compare and promote versions.
 
+    The full checkpoint goes along as the run artifact `checkpoint/latest.pt`: what
+    `train.init_from: champion` fine-tunes from.
+    """
+    from ganaudio.models.registry import load_generator
+    from ganaudio.training.warm_start import CHECKPOINT_ARTIFACT
+
+    tracker.log_artifact(latest_checkpoint(model_dir, kind), CHECKPOINT_ARTIFACT)
     generator, meta = load_generator(latest_checkpoint(model_dir, kind))
     z = generator.sample_latent(2, generator=torch.Generator().manual_seed(0), device="cpu")
     conditional = bool(meta.get("model_config", {}).get("conditional", False))

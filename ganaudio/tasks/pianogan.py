@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganaudio.config import PianoGANConfig, RuntimeConfig, to_dict
+from ganaudio.config import PianoGANConfig, RuntimeConfig
 from ganaudio.data.datasets import NoteWindows
 from ganaudio.data.windows import NoteStats
 from ganaudio.models.pianogan import NoteEncoding
-from ganaudio.tasks.common import initial_checkpoint, latest_checkpoint, log_generator
+from ganaudio.tasks.common import fit, initial_checkpoint, latest_checkpoint
 from ganaudio.utils.io import atomic_path
 from ganaudio.utils.tracking import Tracker
 
@@ -23,22 +23,13 @@ KIND = "pianogan"
 
 def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir: Path,
           tracker: Tracker = Tracker()) -> dict:
-    from ganaudio.models.registry import build_models
-    from ganaudio.training.loop import train_gan
-
     dataset = NoteWindows(notes_dir, "train", encoding=NoteEncoding.of(cfg.model))
     key_prior = None
     if cfg.model.key_latent:
         from ganaudio.metrics.music import key_statistics
 
         key_prior = key_statistics(dataset.raw)
-    generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape, stats=dataset.stats,
-                                     key_prior=key_prior)
-    summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
-                        model_config=to_dict(cfg.model), data_shape=dataset.data_shape)
-    if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
-        log_generator(tracker, out_dir, KIND)
-    return summary
+    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, stats=dataset.stats, key_prior=key_prior)
 
 
 @torch.no_grad()

@@ -8,10 +8,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ganaudio.config import ClassifierConfig, MelsConfig, RuntimeConfig, SpectoGANConfig, build, to_dict
+from ganaudio.config import ClassifierConfig, MelsConfig, RuntimeConfig, SpectoGANConfig, build
 from ganaudio.data.datasets import MelClips, load_mel_stats
-from ganaudio.tasks.common import (interpolation_latents, judged_checkpoints, latest_checkpoint, log_generator,
-                                   sample, write_wav)
+from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, latest_checkpoint, sample, write_wav
 from ganaudio.tasks.judge import DigitJudge, report
 from ganaudio.utils.tracking import Tracker
 
@@ -21,17 +20,8 @@ KIND = "spectogan"
 
 def train(cfg: SpectoGANConfig, runtime: RuntimeConfig, mels_dir: Path, out_dir: Path,
           tracker: Tracker = Tracker()) -> dict:
-    from ganaudio.models.registry import build_models
-    from ganaudio.training.loop import train_gan
-
     dataset = MelClips(mels_dir, "train", with_labels=cfg.model.conditional)
-    generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape)
-    summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
-                        model_config=to_dict(cfg.model), data_shape=dataset.data_shape,
-                        conditional=cfg.model.conditional)
-    if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
-        log_generator(tracker, out_dir, KIND)
-    return summary
+    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional)
 
 
 def train_classifier(cfg: ClassifierConfig, runtime: RuntimeConfig, mels_dir: Path, out_path: Path,

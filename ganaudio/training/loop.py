@@ -1,9 +1,15 @@
-"""The one GAN training loop, shared by PianoGAN and SpectoGAN.
+"""The one GAN training loop, shared by every GAN of the project.
 
 Each step: `critic_steps` critic updates, each on a fresh real batch, then one generator
-update. Real batches come from `SeededBatches`, an infinite stream whose i-th batch is a pure
-function of (seed, rank, i); with the RNG states and that position in the checkpoint, a resumed
-run computes exactly the losses an uninterrupted one would (tested on CPU).
+update (and, with `ema_decay`, an update of the generator's moving average). Real batches come
+from `SeededBatches`, an infinite stream whose i-th batch is a pure function of (seed, rank, i);
+with the RNG states and that position in the checkpoint, a resumed run computes exactly the
+losses an uninterrupted one would (tested on CPU).
+
+A checkpoint is resumed only when it is an interrupted run of exactly the same inputs (its
+identity: data fingerprint, code version, configs; training/identity.py). Anything else trains
+from scratch; the superseded files are moved to `<run_dir>/previous/` and deleted only once the
+new run has finished. Checkpoints are written only when every weight is finite.
 """
 
 from __future__ import annotations
@@ -11,9 +17,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import random
+import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
+
+import numpy as np
 
 import pandas as pd
 import torch
@@ -22,8 +33,12 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from ganaudio.config import RuntimeConfig, TrainConfig, to_dict
+from ganaudio.errors import GanaudioError
 from ganaudio.losses.adversarial import build_loss
 from ganaudio.training import distributed
+from ganaudio.training.ema import ema_decay, make_ema, update_ema
+from ganaudio.training.identity import dataset_fingerprint, run_identity, training_code_version
+from ganaudio.training.run_guard import ParentWatch, RunLock, clean_stale_temp_files
 from ganaudio.training.state import TrainState, load_checkpoint, rng_state, save_generator, set_rng_state
 from ganaudio.utils.device import seed_everything
 from ganaudio.utils.io import atomic_path
@@ -32,8 +47,39 @@ from ganaudio.utils.tracking import Tracker
 log = logging.getLogger(__name__)
 
 
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or inf; the message names the step, the loss and the checkpoint kept."""
+class TrainingDiverged(GanaudioError, RuntimeError):
+    """A loss or a weight became NaN or inf; the message names the step and the checkpoint kept."""
+
+
+class TrainingInterrupted(GanaudioError, RuntimeError):
+    """The process that started training is gone; a checkpoint was saved and a rerun resumes it."""
+
+
+@dataclass
+class Monitor:
+    """Scores the sampling generator on held-out data every `train.monitor_every` steps.
+
+    `score(generator, step)` returns metrics (logged as `valid/<name>`); `key` is the one that
+    picks `best.pt` (and stops the run after `train.monitor_patience` scores without a new best).
+    It must not touch the global RNGs' streams: the loop restores them afterwards anyway.
+    """
+
+    score: Callable[[nn.Module, int], dict]
+    key: str
+    higher_is_better: bool = False
+
+
+@dataclass
+class WarmStart:
+    """Weights to start from instead of the seeded initialisation (fresh optimisers).
+
+    `describe` (JSON-able: the source, a model version, a weights digest) enters the run's
+    identity, so a run warm-started from another model is never resumed as this one.
+    """
+
+    generator: dict
+    critic: Optional[dict]
+    describe: dict
 
 
 class SeededBatches(Sampler):
@@ -69,17 +115,22 @@ class SeededBatches(Sampler):
 
 def train_gan(kind: str, generator: nn.Module, critic: nn.Module, dataset: Dataset, cfg: TrainConfig,
               run_dir: str | Path, *, runtime: RuntimeConfig = RuntimeConfig(), tracker: Optional[Tracker] = None,
-              model_config: dict, data_shape: tuple, conditional: bool = False) -> dict:
-    """Train (or resume) a GAN into `run_dir`; returns a summary (steps, seconds, steps_per_s, final, rank).
+              model_config: dict, data_shape: tuple, conditional: bool = False,
+              monitor: Optional[Monitor] = None, warm_start: Optional[WarmStart] = None) -> dict:
+    """Train (or resume) a GAN into `run_dir`; returns a summary (steps, seconds, steps_per_s, final, start, rank).
 
-    Writes checkpoints/initial.pt (step 0), checkpoints/latest.pt, generator.pt, metrics.csv
-    and loss_curve.png. Under torchrun, only rank 0 writes.
+    Build the models after seeding with `cfg.seed` (equal params, equal initial weights). Writes
+    checkpoints/initial.pt (the untrained step-0 models, also under a warm start),
+    checkpoints/latest.pt, generator.pt (the EMA weights when kept), best.pt (with a monitor),
+    metrics.csv and loss_curve.png. Under torchrun, only rank 0 writes.
     """
     d = distributed.setup(runtime.device)
     ok = False
+    run_dir = Path(run_dir)
     try:
-        out = _train(kind, generator, critic, dataset, cfg, Path(run_dir), runtime, tracker or Tracker(),
-                     model_config, tuple(data_shape), conditional, d)
+        with RunLock(run_dir) if d.is_main else contextlib.nullcontext():
+            out = _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker or Tracker(),
+                         model_config, tuple(data_shape), conditional, d, monitor, warm_start)
         ok = True
         return out
     finally:
@@ -90,22 +141,37 @@ def train_gan(kind: str, generator: nn.Module, critic: nn.Module, dataset: Datas
 
 
 def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, model_config, data_shape,
-           conditional, d: distributed.Dist) -> dict:
+           conditional, d: distributed.Dist, monitor: Optional[Monitor], warm_start: Optional[WarmStart]) -> dict:
     if cfg.critic_steps < 1 or cfg.batch_size < 1 or cfg.log_every < 1 or cfg.checkpoint_every < 1:
         raise ValueError("train.critic_steps, batch_size, log_every and checkpoint_every must all be >= 1")
     device = d.device
-    seed_everything(cfg.seed + d.rank)
-    generator.to(device).train()
-    critic.to(device).train()
-    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))
-    opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))
-    state = TrainState(kind, generator, critic, opt_g, opt_d, to_dict(cfg), dict(model_config), data_shape)
-    loss_fn = build_loss(cfg)
-
     ckpt_dir = run_dir / "checkpoints"
     latest, initial, csv_path = ckpt_dir / "latest.pt", ckpt_dir / "initial.pt", run_dir / "metrics.csv"
-    resumed = _maybe_resume(state, latest, device)
+    if d.is_main:
+        clean_stale_temp_files(run_dir)
+    generator.to(device).train()
+    critic.to(device).train()
+    identity = run_identity(to_dict(cfg), dict(model_config), data_shape, dataset_fingerprint(dataset),
+                            training_code_version(generator, critic),
+                            warm_start.describe if warm_start is not None else None)
+    untrained = (_state_dicts(generator, critic) if warm_start is not None else None)
+    if warm_start is not None:
+        _load_warm_start(generator, critic, warm_start)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))
+    ema = make_ema(generator) if cfg.ema_decay > 0 else None
+    state = TrainState(kind, generator, critic, opt_g, opt_d, to_dict(cfg), dict(model_config), data_shape,
+                       identity=identity, ema=ema)
+    loss_fn = build_loss(cfg)
+    seed_everything(cfg.seed + d.rank)
+
+    start = _resume_or_restart(state, run_dir, device, d)
+    resumed = state.step if start["mode"] in ("resumed", "finished") else None
     rows = _read_rows(csv_path, state.step) if resumed is not None else []
+    if d.is_main:
+        log.info("%s: %s (%s)", kind, start["mode"], start["reason"])
+        tracker.set_tags({"train.start": start["mode"], "train.start_reason": start["reason"][:5000],
+                          "train.data_fingerprint": identity["data"][:16], "train.code_version": identity["code"][:16]})
 
     g, c = distributed.wrap(generator, d), distributed.wrap(critic, d)
     if runtime.compile:
@@ -124,7 +190,11 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
             log.warning("%s: saved with %d rank(s), resuming with %d; RNG streams reseeded",
                         latest, len(state.rng), d.world_size)
             seed_everything(cfg.seed + d.rank + 7919 * state.step)
-    last_good = (latest, state.step) if resumed is not None else _checkpoint(state, initial, d)
+        last_good = (latest, state.step)
+    else:
+        last_good = _checkpoint(state, initial, d, weights=untrained)
+        if warm_start is not None:
+            last_good = (initial, 0)
 
     use_amp = runtime.autocast and device.type == "cuda"
     amp = lambda: torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()  # noqa: E731
@@ -143,12 +213,22 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
                              "build MelClips with with_labels=True")
         return x.to(device, non_blocking=True), (y.to(device, non_blocking=True) if conditional else None)
 
+    def checkpoint() -> tuple[Path, int]:
+        if not distributed.all_true(_finite(state), d):
+            raise TrainingDiverged(
+                f"step {state.step}: a weight is NaN/inf, so no checkpoint was written; lower train.lr_d and "
+                f"train.lr_g or check the data; last good checkpoint kept: {last_good[0]} (step {last_good[1]})")
+        if seconds_before is not None:
+            state.seconds = seconds_before + time.perf_counter() - t0
+        return _checkpoint(state, latest, d)
+
+    parent = ParentWatch()
     t0 = t_log = time.perf_counter()
     seconds_before = state.seconds
     start_step, sums, n_acc, last_row = state.step, {}, 0, (rows[-1] if rows else {})
     bar = tqdm(total=cfg.steps, initial=state.step, desc=f"train {kind}", unit="step",
                disable=not (runtime.progress and d.is_main))
-    while state.step < cfg.steps:
+    while state.step < cfg.steps and not state.finished:
         bad_d = torch.zeros((), dtype=torch.bool, device=device)
         for _ in range(cfg.critic_steps):
             real, cond = next_real()
@@ -174,6 +254,8 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
         opt_g.step()
         critic.requires_grad_(True)
         state.step += 1
+        if ema is not None:
+            update_ema(ema, generator, ema_decay(cfg.ema_decay, state.step))
         bar.update(1)
 
         bad_g = ~torch.isfinite(g_loss.detach())
@@ -190,22 +272,34 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
             sums[k] = sums.get(k, 0.0) + v.detach().float()
         n_acc += 1
 
+        row = None
         if state.step % cfg.log_every == 0 or state.step == cfg.steps:
             now = time.perf_counter()
             row = {k: float(v) / n_acc for k, v in sums.items()}
             row.update({"other/steps_per_s": n_acc / max(now - t_log, 1e-9),
                         "other/lr_g": opt_g.param_groups[0]["lr"], "other/lr_d": opt_d.param_groups[0]["lr"]})
             sums, n_acc, t_log, last_row = {}, 0, now, row
-            if d.is_main:
-                tracker.log_metrics(row, step=state.step)
-                rows.append({"step": state.step, **row})
-                _write_rows(csv_path, rows)
-                bar.set_postfix(d=f"{row['adv/critic_loss']:.3f}", g=f"{row['adv/gen_loss']:.3f}")
 
-        if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps:
-            if seconds_before is not None:
-                state.seconds = seconds_before + time.perf_counter() - t0
-            last_good = _checkpoint(state, latest, d)
+        if monitor is not None and cfg.monitor_every and (state.step % cfg.monitor_every == 0 or state.step == cfg.steps):
+            scores = _run_monitor(monitor, state, run_dir, d, cfg.monitor_patience)
+            if d.is_main:
+                tracker.log_metrics({f"valid/{k}": v for k, v in scores.items()}, step=state.step)
+            if row is not None:
+                row.update({f"valid/{k}": v for k, v in scores.items()})
+
+        if row is not None and d.is_main:
+            tracker.log_metrics({k: v for k, v in row.items() if not k.startswith("valid/")}, step=state.step)
+            rows.append({"step": state.step, **row})
+            _write_rows(csv_path, rows)
+            bar.set_postfix(d=f"{row['adv/critic_loss']:.3f}", g=f"{row['adv/gen_loss']:.3f}")
+
+        if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps or state.finished:
+            last_good = checkpoint()
+        if not distributed.all_true(not parent.orphaned(), d):
+            last_good = checkpoint()
+            bar.close()
+            raise TrainingInterrupted(f"the process that started training (PID {parent.parent}) is gone; saved "
+                                      f"{last_good[0]} at step {last_good[1]}; rerun `dvc repro` to resume")
     bar.close()
 
     seconds = time.perf_counter() - t0
@@ -219,34 +313,134 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
 
             plot_loss_curves(csv_path, run_dir / "loss_curve.png")
             tracker.log_artifact(run_dir / "loss_curve.png")
+        shutil.rmtree(run_dir / PREVIOUS, ignore_errors=True)  # the superseded run: the new one is complete
     distributed.barrier(d)
     done = state.step - start_step
     return {"steps": state.step, "steps_run": done, "rank": d.rank, "resumed_from": resumed, "seconds": seconds,
-            "train_seconds": state.seconds,  # over all runs that built this checkpoint; None if unknown
+            "start": start, "train_seconds": state.seconds,  # over all runs that built this checkpoint; None if unknown
             "steps_per_s": done / seconds if seconds > 0 else 0.0,
             "final": {k: v for k, v in last_row.items() if k != "step"},
+            "monitor": dict(state.monitor), "stopped_early": state.finished and state.step < cfg.steps,
+            "identity": {"data": identity["data"], "code": identity["code"]},
             "checkpoint": str(latest), "generator": str(run_dir / "generator.pt")}
 
 
-def _maybe_resume(state: TrainState, latest: Path, device) -> Optional[int]:
-    """Load `latest` into `state` when it is from the same run; return the step resumed from."""
+PREVIOUS = "previous"  # superseded run files wait here until the new run has finished
+RUN_FILES = ("checkpoints", "metrics.csv", "generator.pt", "best.pt", "loss_curve.png")
+
+
+def _resume_or_restart(state: TrainState, run_dir: Path, device, d: distributed.Dist) -> dict:
+    """Load `latest.pt` into `state` when it is an interrupted run of the same identity.
+
+    Returns {"mode": fresh | resumed | finished | restarted, "reason": ...}. On a restart the old
+    run's files move to `run_dir/previous/` (rank 0), kept until the new run has finished.
+    """
+    latest = run_dir / "checkpoints" / "latest.pt"
     if not latest.exists():
-        return None
+        return {"mode": "fresh", "reason": f"no checkpoint in {run_dir}"}
     ckpt = load_checkpoint(latest, map_location=device)
     why = state.same_run(ckpt)
-    if why is not None:
-        log.warning("%s: not resuming (%s); training from scratch and overwriting it", latest, why)
-        return None
-    state.load_from(ckpt)
-    log.info("resuming %s from step %d (%s)", state.kind, state.step, latest)
-    return state.step
+    if why is None:
+        state.load_from(ckpt)
+        done = state.finished or state.step >= state.train_config["steps"]
+        return {"mode": "finished" if done else "resumed",
+                "reason": f"{latest} is the same run at step {state.step}" + (" (already complete)" if done else "")}
+    if d.is_main:
+        previous = run_dir / PREVIOUS
+        if previous.exists():
+            # An earlier restart never finished: what sits in run_dir is its partial run; the
+            # complete superseded run stays in previous/.
+            for name in RUN_FILES:
+                _remove(run_dir / name)
+        else:
+            previous.mkdir()
+            for name in RUN_FILES:
+                if (run_dir / name).exists():
+                    (run_dir / name).rename(previous / name)
+    distributed.barrier(d)
+    return {"mode": "restarted", "reason": f"{latest} is another run ({why}); training from scratch, "
+                                          f"the old files kept in {run_dir / PREVIOUS} until this run finishes"}
 
 
-def _checkpoint(state: TrainState, path: Path, d: distributed.Dist) -> tuple[Path, int]:
-    """Save on rank 0 with every rank's RNG state (all ranks must call this together)."""
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _finite(state: TrainState) -> bool:
+    modules = [state.generator, state.critic] + ([state.ema] if state.ema is not None else [])
+    return all(bool(torch.isfinite(p).all()) for m in modules for p in m.parameters())
+
+
+def _state_dicts(generator: nn.Module, critic: nn.Module) -> dict:
+    from ganaudio.models.layers import unwrap
+
+    return {"generator": {k: v.detach().clone() for k, v in unwrap(generator).state_dict().items()},
+            "critic": {k: v.detach().clone() for k, v in unwrap(critic).state_dict().items()}}
+
+
+def _load_warm_start(generator: nn.Module, critic: nn.Module, warm: WarmStart) -> None:
+    from ganaudio.models.layers import unwrap
+
+    unwrap(generator).load_state_dict(warm.generator)
+    if warm.critic is not None:
+        unwrap(critic).load_state_dict(warm.critic)
+
+
+@contextlib.contextmanager
+def _rng_preserved() -> Iterator[None]:
+    """Run something that may draw random numbers without moving the training's streams."""
+    np_state, py_state = np.random.get_state(), random.getstate()
+    with torch.random.fork_rng(devices=[]):
+        yield
+    np.random.set_state(np_state)
+    random.setstate(py_state)
+
+
+def _run_monitor(monitor: Monitor, state: TrainState, run_dir: Path, d: distributed.Dist, patience: int) -> dict:
+    """Score on rank 0, keep best.pt on a new best, and decide (on every rank) whether to stop early."""
+    scores: dict = {}
+    stop = False
+    if d.is_main:
+        gen = state.sampling_generator()
+        was_training = gen.training
+        gen.eval()
+        with _rng_preserved(), torch.no_grad():
+            scores = {k: float(v) for k, v in monitor.score(gen, state.step).items()}
+        gen.train(was_training)
+        value, best = scores[monitor.key], state.monitor.get("best")
+        better = best is None or (value > best if monitor.higher_is_better else value < best)
+        if better:
+            state.monitor.update(key=monitor.key, best=value, best_step=state.step, since_best=0)
+            save_generator(run_dir / "best.pt", state)
+        else:
+            state.monitor["since_best"] = state.monitor.get("since_best", 0) + 1
+        stop = bool(patience) and state.monitor["since_best"] >= patience
+        if stop:
+            log.info("monitor: no new best %s in %d scores (best %.4g at step %d); stopping at step %d",
+                     monitor.key, patience, state.monitor["best"], state.monitor["best_step"], state.step)
+    state.finished = not distributed.all_true(not stop, d)
+    return scores
+
+
+def _checkpoint(state: TrainState, path: Path, d: distributed.Dist, weights: dict | None = None) -> tuple[Path, int]:
+    """Save on rank 0 with every rank's RNG state (all ranks must call this together).
+
+    `weights` (generator/critic state dicts) replace the models' current ones in the file: the
+    untrained initialisation written as initial.pt under a warm start.
+    """
     state.rng = distributed.gather(rng_state(), d)
     if d.is_main:
-        state.save(path)
+        if weights is None:
+            state.save(path)
+        else:
+            blob = state.to_dict()
+            blob.update(weights)
+            blob.pop("generator_ema", None)
+            with atomic_path(path) as tmp:
+                torch.save(blob, tmp)
     return path, state.step
 
 

@@ -1,10 +1,10 @@
 """Everything training needs to continue exactly where it stopped, in one file.
 
-One `TrainState` holds both models, both optimisers, the step, the sampler position, every
-RNG state (one set per DDP rank) and the identity of the run (kind, train config, model
-config, data shape). It is written by temp file + rename, so a crash mid-write leaves the
-previous checkpoint intact. `generator.pt` is the small generator-only file for users;
-`load_generator` (in models/registry.py) reads either.
+One `TrainState` holds both models, both optimisers, the generator's EMA, the step, the sampler
+position, every RNG state (one set per DDP rank) and the identity of the run (training/identity.py:
+data fingerprint, code version, configs). It is written by temp file + rename, so a crash mid-write
+leaves the previous checkpoint intact. `generator.pt` is the small generator-only file for users
+(the EMA weights when the run keeps an EMA); `load_generator` (in models/registry.py) reads either.
 """
 
 from __future__ import annotations
@@ -19,11 +19,8 @@ import torch
 from torch import nn
 
 from ganaudio.models.layers import unwrap
+from ganaudio.training.identity import identity_difference
 from ganaudio.utils.io import atomic_path
-
-# Keys of TrainConfig that do not change what a step computes: a run may be resumed with
-# more steps or a different logging cadence and still continue the same trajectory.
-SCHEDULE_KEYS = ("steps", "checkpoint_every", "log_every")
 
 
 def rng_state() -> dict[str, Any]:
@@ -58,20 +55,31 @@ class TrainState:
     train_config: dict
     model_config: dict
     data_shape: tuple
+    identity: dict = field(default_factory=dict)  # training/identity.py run_identity(...)
+    ema: Optional[nn.Module] = None  # the generator's exponential moving average, if kept
     step: int = 0  # generator updates done
     batches: int = 0  # real batches drawn so far by this rank: the sampler position
     rng: list = field(default_factory=list)  # rng_state() of each rank, by rank
     seconds: float | None = 0.0  # training wall time up to `step`, summed over resumed runs; None: unknown
+    monitor: dict = field(default_factory=dict)  # best value/step of the valid monitor, evaluations since
+    finished: bool = False  # stopped early by the monitor: a resume has nothing left to do
+
+    def sampling_generator(self) -> nn.Module:
+        """The weights users sample from: the EMA when kept, else the trained generator."""
+        return unwrap(self.ema if self.ema is not None else self.generator)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "kind": self.kind, "step": self.step, "batches": self.batches, "rng": self.rng,
-            "seconds": self.seconds,
+            "seconds": self.seconds, "identity": self.identity, "monitor": self.monitor, "finished": self.finished,
             "generator": unwrap(self.generator).state_dict(), "critic": unwrap(self.critic).state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "train_config": self.train_config, "model_config": self.model_config,
             "data_shape": list(self.data_shape),
         }
+        if self.ema is not None:
+            out["generator_ema"] = self.ema.state_dict()
+        return out
 
     def save(self, path: str | Path) -> None:
         with atomic_path(path) as tmp:
@@ -83,24 +91,18 @@ class TrainState:
         unwrap(self.critic).load_state_dict(ckpt["critic"])
         self.opt_g.load_state_dict(ckpt["opt_g"])
         self.opt_d.load_state_dict(ckpt["opt_d"])
+        if self.ema is not None:
+            self.ema.load_state_dict(ckpt["generator_ema"])
         self.step, self.batches, self.rng = ckpt["step"], ckpt["batches"], ckpt["rng"]
+        self.monitor, self.finished = dict(ckpt.get("monitor") or {}), bool(ckpt.get("finished", False))
         # A checkpoint written before this field existed: its time is unknown, not zero.
         self.seconds = None if ckpt.get("seconds") is None else float(ckpt["seconds"])
 
     def same_run(self, ckpt: dict) -> Optional[str]:
-        """None when `ckpt` belongs to this run, else what differs (for the warning)."""
+        """None when `ckpt` is an interrupted run of exactly this identity, else what differs (for the log)."""
         if ckpt.get("kind") != self.kind:
             return f"kind {ckpt.get('kind')!r} != {self.kind!r}"
-        ours = {k: v for k, v in self.train_config.items() if k not in SCHEDULE_KEYS}
-        theirs = {k: v for k, v in ckpt.get("train_config", {}).items() if k not in SCHEDULE_KEYS}
-        if ours != theirs:
-            diff = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
-            return f"train config differs in {', '.join(diff)}"
-        if ckpt.get("model_config") != self.model_config:
-            return "model config differs"
-        if list(ckpt.get("data_shape", [])) != list(self.data_shape):
-            return f"data shape {ckpt.get('data_shape')} != {list(self.data_shape)}"
-        return None
+        return identity_difference(self.identity, ckpt.get("identity"))
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
@@ -115,8 +117,8 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
 
 def save_generator(path: str | Path, state: TrainState) -> None:
     """The generator alone plus what `load_generator` needs to rebuild it (a few MB)."""
-    blob = {"kind": state.kind, "step": state.step, "generator": unwrap(state.generator).state_dict(),
-            "model_config": state.model_config, "train_config": state.train_config,
-            "data_shape": list(state.data_shape)}
+    blob = {"kind": state.kind, "step": state.step, "generator": state.sampling_generator().state_dict(),
+            "ema": state.ema is not None, "model_config": state.model_config, "train_config": state.train_config,
+            "data_shape": list(state.data_shape), "identity": state.identity}
     with atomic_path(path) as tmp:
         torch.save(blob, tmp)
