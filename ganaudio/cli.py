@@ -17,12 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write samples (MIDI/WAV or WAV/PNG) from a trained generator")
-    gen.add_argument("gan", choices=["pianogan", "spectogan"])
+    gen.add_argument("gan", choices=["pianogan", "spectogan", "wavegan"])
     gen.add_argument("--checkpoint", type=Path, required=True, help="e.g. models/spectogan/checkpoints/latest.pt")
     gen.add_argument("--n", type=int, default=8)
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--digit", type=int, choices=range(10), help="spectogan, conditional models only")
+    gen.add_argument("--digit", type=int, choices=range(10), help="spectogan or wavegan, conditional models only")
     gen.add_argument("--data", type=Path, help="processed data folder with the normalisation stats "
                      "(default: data/processed/notes or data/processed/mels)")
     gen.add_argument("--params", type=Path, default=Path("params.yaml"))
@@ -51,6 +51,8 @@ def generate(args: argparse.Namespace) -> list[Path]:
     from ganaudio.config import load_params
 
     params = load_params(args.params) if args.params.exists() else None
+    if args.gan == "wavegan":
+        return generate_wavegan(args, params.mels.sample_rate if params else 16000)
     args.out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if args.gan == "pianogan":
@@ -93,6 +95,29 @@ def generate(args: argparse.Namespace) -> list[Path]:
             sf.write(tmp, wav.numpy(), sampler.mel_cfg.sample_rate, subtype="PCM_16", format="WAV")
         plot_spectrogram(spec[0].numpy(), stem.with_suffix(".png"), title=stem.name)
         written += [stem.with_suffix(".wav"), stem.with_suffix(".png")]
+    return written
+
+
+def generate_wavegan(args: argparse.Namespace, sr: int) -> list[Path]:
+    """WAVs straight from the generator (no inversion, no data needed) at the data's rate `sr`, a waveform PNG each."""
+    import torch
+
+    from ganaudio.plots.waveform import plot_waveform
+    from ganaudio.tasks.common import write_wav
+    from ganaudio.tasks.wavegan import Sampler
+
+    sampler = Sampler(_exists(args.checkpoint, "train_wavegan"))
+    labels = None
+    if args.digit is not None:
+        if not sampler.conditional:
+            raise ValueError(f"{args.checkpoint} is an unconditional model; --digit needs wavegan.model.conditional: true")
+        labels = torch.full((args.n,), args.digit, dtype=torch.long)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for i, wav in enumerate(sampler.audio(args.n, args.seed, labels=labels)):
+        stem = args.out / f"wavegan_{i:03d}"
+        written += [write_wav(stem.with_suffix(".wav"), wav, sr), stem.with_suffix(".png")]
+        plot_waveform(wav, None, stem.with_suffix(".png"), sr, title=stem.name)
     return written
 
 

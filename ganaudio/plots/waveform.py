@@ -31,15 +31,16 @@ def _wave(ax, y, sample_rate: int, title: str = "", ticks: bool = False) -> None
 
 
 def plot_waveform(y, spec, path: str | os.PathLike, sample_rate: int, title: str = "") -> None:
-    """One clip: the waveform (seconds, amplitude) above its (bins, frames) spectrogram."""
-    fig = Figure(figsize=(5, 4), layout="constrained")
-    top, bottom = fig.subplots(2, 1)
-    _wave(top, y, sample_rate, title, ticks=True)
-    top.set_xlabel("seconds")
-    top.set_ylabel("amplitude")
-    _draw(bottom, spec)
-    bottom.set_xlabel("frame")
-    bottom.set_ylabel("mel bin")
+    """One clip: the waveform (seconds, amplitude) above its (bins, frames) spectrogram (if `spec` is given)."""
+    fig = Figure(figsize=(5, 4 if spec is not None else 2.2), layout="constrained")
+    axes = fig.subplots(2 if spec is not None else 1, 1, squeeze=False)[:, 0]
+    _wave(axes[0], y, sample_rate, title, ticks=True)
+    axes[0].set_xlabel("seconds")
+    axes[0].set_ylabel("amplitude")
+    if spec is not None:
+        _draw(axes[1], spec)
+        axes[1].set_xlabel("frame")
+        axes[1].set_ylabel("mel bin")
     _save(fig, path)
 
 

@@ -54,9 +54,16 @@ def initial_checkpoint(model_dir: Path, kind: str) -> Path:
     return path
 
 
+def trained_checkpoint(model_dir: Path, kind: str) -> Path:
+    """The generator a run delivers: best.pt (the best valid score the training monitor saw) when
+    the run kept one, else latest.pt. What is rendered, evaluated and registered."""
+    best = Path(model_dir) / "best.pt"
+    return best if best.exists() else latest_checkpoint(model_dir, kind)
+
+
 def judged_checkpoints(model_dir: Path, kind: str) -> dict[str, Path]:
     """The rows every evaluation scores: the trained generator and its step-0 self."""
-    return {"trained": latest_checkpoint(model_dir, kind), "untrained": initial_checkpoint(model_dir, kind)}
+    return {"trained": trained_checkpoint(model_dir, kind), "untrained": initial_checkpoint(model_dir, kind)}
 
 
 @torch.no_grad()
@@ -106,7 +113,7 @@ def log_generator(tracker: Tracker, model_dir: Path, kind: str) -> None:
     from ganaudio.training.warm_start import CHECKPOINT_ARTIFACT
 
     tracker.log_artifact(latest_checkpoint(model_dir, kind), CHECKPOINT_ARTIFACT)
-    generator, meta = load_generator(latest_checkpoint(model_dir, kind))
+    generator, meta = load_generator(trained_checkpoint(model_dir, kind))
     z = generator.sample_latent(2, generator=torch.Generator().manual_seed(0), device="cpu")
     conditional = bool(meta.get("model_config", {}).get("conditional", False))
     # pt2 export wants one tensor input; a conditional generator also takes labels, so pickle it.

@@ -12,6 +12,7 @@ once, for the reported numbers (the eval stages).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -117,3 +118,20 @@ def report(rows: dict[str, dict], judge: DigitJudge, n_generated: int, classifie
                              "d_self": trained["d_self"], "d_train": trained["d_train"],
                              **{f"headline/{k}": v for k, v in result["headline"].items()}})
     return result
+
+
+def valid_monitor(judge: DigitJudge, audio_of: Callable[[torch.nn.Module], torch.Tensor]):
+    """The training loop's `Monitor` for a digit GAN: FID (lower is better: the key that keeps
+    best.pt and decides early stopping) and IS of `audio_of(generator)` (N, S) against the judge's split."""
+    from ganaudio.training.loop import Monitor
+
+    if judge.split != "valid":
+        raise ValueError(f"a training monitor scores against valid, not {judge.split}: test is for the report")
+
+    def score(generator: torch.nn.Module, step: int) -> dict:
+        audio = audio_of(generator)
+        figs = judge.score_audio(audio)
+        return {"fid": figs["fid"], "inception_score": figs["inception_score"]["mean"],
+                "median_rms": float(audio.float().square().mean(1).sqrt().median())}
+
+    return Monitor(score, key="fid", higher_is_better=False)

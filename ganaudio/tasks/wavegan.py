@@ -12,29 +12,34 @@ from pathlib import Path
 
 import torch
 
-from ganaudio.config import RuntimeConfig, WaveGANConfig, to_dict
+from ganaudio.config import RuntimeConfig, WaveGANConfig
 from ganaudio.data.datasets import WaveClips
-from ganaudio.tasks.common import (interpolation_latents, judged_checkpoints, latest_checkpoint, log_generator,
-                                   sample, write_wav)
+from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, sample, trained_checkpoint, write_wav
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
 KIND = "wavegan"
+MONITOR_SAMPLES, MONITOR_SEED = 500, 3  # clips the training monitor scores against valid, and their latents' seed
 
 
-def train(cfg: WaveGANConfig, runtime: RuntimeConfig, waves_dir: Path, out_dir: Path,
-          tracker: Tracker = Tracker()) -> dict:
-    from ganaudio.models.registry import build_models
-    from ganaudio.training.loop import train_gan
-
+def train(cfg: WaveGANConfig, runtime: RuntimeConfig, waves_dir: Path, out_dir: Path, tracker: Tracker = Tracker(),
+          mels_dir: Path | None = None, classifier_path: Path | None = None) -> dict:
+    """Train with the shared loop. With `train.monitor_every`, the generator is scored against the
+    valid split (FID with the judge's classifier, so `mels_dir` and `classifier_path` are needed)
+    every that many steps; best.pt keeps the best and `train.monitor_patience` stops a run that
+    no longer improves: the "done" signal."""
     dataset = WaveClips(waves_dir, "train", with_labels=cfg.model.conditional)
-    generator, critic = build_models(KIND, cfg.model, cfg.train, dataset.data_shape)
-    summary = train_gan(KIND, generator, critic, dataset, cfg.train, out_dir, runtime=runtime, tracker=tracker,
-                        model_config=to_dict(cfg.model), data_shape=dataset.data_shape,
-                        conditional=cfg.model.conditional)
-    if summary["rank"] == 0:  # under torchrun only rank 0 registers the model
-        log_generator(tracker, out_dir, KIND)
-    return summary
+    monitor = None
+    if cfg.train.monitor_every:
+        if mels_dir is None or classifier_path is None:
+            raise ValueError("wavegan.train.monitor_every needs the mels folder and the classifier "
+                             "(--mels, --classifier) to score the valid split; or set it to 0")
+        from ganaudio.tasks.judge import DigitJudge, valid_monitor
+
+        judge = DigitJudge(mels_dir, classifier_path, "valid", seed=cfg.eval.seed)
+        monitor = valid_monitor(judge, lambda g: sample(g, MONITOR_SAMPLES, MONITOR_SEED, cfg.model.conditional,
+                                                        device=next(g.parameters()).device)[:, 0])
+    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional, monitor=monitor)
 
 
 class Sampler:
@@ -61,7 +66,7 @@ def render(cfg: WaveGANConfig, model_dir: Path, waves_dir: Path, mels_dir: Path,
     from ganaudio.tasks.judge import DigitJudge
 
     rc = cfg.render
-    sampler = Sampler(latest_checkpoint(model_dir, KIND))
+    sampler = Sampler(trained_checkpoint(model_dir, KIND))
     judge = DigitJudge(mels_dir, classifier_path, "test")
     sr = judge.sample_rate
     out_dir.mkdir(parents=True, exist_ok=True)
