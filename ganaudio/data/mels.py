@@ -142,16 +142,21 @@ def parse_sc09_name(path: str | os.PathLike) -> tuple[int, str]:
     return DIGITS.index(digit), m["speaker"]
 
 
-def list_split(sc09_root: str | os.PathLike, split: str) -> tuple[list[Path], list[tuple[int, str]]]:
-    """The split's WAVs in name order and their (digit, speaker): the one listing the mels and waves
-    stages share, so both hold the same clips in the same order with the same labels."""
-    folder = Path(sc09_root) / split
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: split folder missing; run the fetch_sc09 stage first")
-    files = sorted(folder.glob("*.wav"))
-    if split == "train" and not files:
-        raise ValueError(f"{folder}: no .wav files; the train split is needed for the stats")
-    return files, [parse_sc09_name(f) for f in files]  # fail on a bad name before the slow part
+def list_splits(sc09_root: str | os.PathLike) -> dict[str, tuple[list[Path], list[tuple[int, str]]]]:
+    """{split: (its WAVs in name order, their (digit, speaker))}: the one listing the mels and waves
+    stages share, so both hold the same clips in the same order with the same labels. Fails on a
+    missing split folder, an empty train split or a bad name before any audio is read."""
+    sc09_root = Path(sc09_root)
+    for split in SPLITS:
+        if not (sc09_root / split).is_dir():
+            raise FileNotFoundError(f"{sc09_root / split}: split folder missing; run the fetch_sc09 stage first")
+    listed = {}
+    for split in SPLITS:
+        files = sorted((sc09_root / split).glob("*.wav"))
+        if split == "train" and not files:
+            raise ValueError(f"{sc09_root / split}: no .wav files; the train split is needed for the stats")
+        listed[split] = (files, [parse_sc09_name(f) for f in files])
+    return listed
 
 
 # ---------------------------------------------------------------- transform
@@ -291,7 +296,7 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     sc09_root, out_dir = Path(sc09_root), Path(out_dir)
     t0 = time.perf_counter()
     transform = SpectrogramTransform(cfg)
-    listed = {split: list_split(sc09_root, split) for split in SPLITS}  # fail before any slow work
+    listed = list_splits(sc09_root)  # fail before any slow work
     with torch.inference_mode():
         logs: dict[str, torch.Tensor] = {}
         meta: dict[str, dict[str, Any]] = {}

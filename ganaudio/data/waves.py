@@ -1,6 +1,6 @@
 """SC09 WAV -> 16,384-sample waveforms per split: what WaveGAN trains on.
 
-The clips, their order and their labels are the mels stage's (`mels.list_split`), loaded by the
+The clips, their order and their labels are the mels stage's (`mels.list_splits`), loaded by the
 same code (`mels.load_clips`: mono, 16 kHz, zero-padded or trimmed to hop · frames = 16,384
 samples), so the waveforms WaveGAN learns and the spectrograms its output is judged against
 come from the same recordings.
@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ganaudio.config import MelsConfig
-from ganaudio.data.mels import FIXES, SPLITS, list_split, load_clips, n_samples
+from ganaudio.data.mels import FIXES, SPLITS, list_splits, load_clips, n_samples
 from ganaudio.utils.io import atomic_dir
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def extract_waves(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg:
     """
     sc09_root, out_dir = Path(sc09_root), Path(out_dir)
     t0 = time.perf_counter()
-    listed = {split: list_split(sc09_root, split) for split in SPLITS}  # fail before any slow work
+    listed = list_splits(sc09_root)  # fail before any slow work
     blobs, fixes, clipped, levels = {}, {}, {}, {}
     for split in SPLITS:
         files, parsed = listed[split]
