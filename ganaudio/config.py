@@ -242,7 +242,7 @@ class ClassifierConfig:
 @dataclass
 class RetrainConfig:
     cron: str = "0 3 * * 1"  # Mondays 03:00
-    gans: list[str] = field(default_factory=lambda: ["pianogan", "spectogan"])
+    gans: list[str] = field(default_factory=lambda: ["pianogan", "spectogan", "wavegan"])
 
 
 @dataclass

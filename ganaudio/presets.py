@@ -52,6 +52,6 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "cpu": {"model": {"d": 8}, "train": {**_CPU_TRAIN, "batch_size": 32, "steps": 3000, "checkpoint_every": 250},
                 "eval": {"n_samples": 1000}},
         "paper": {"model": {"d": 64}, "train": {"steps": 200000, "checkpoint_every": 2000}},
-        "debug": {"model": {"d": 1}, "train": _DEBUG_TRAIN, **_DEBUG_DIGITS},
+        "debug": {"model": {"d": 1}, "train": {**_DEBUG_TRAIN, "monitor_every": 2}, **_DEBUG_DIGITS},
     },
 }

@@ -13,7 +13,9 @@ from typing import Optional
 HEADLINE = {
     "pianogan": ["median_gap_closed"],
     "spectogan": ["fid", "inception_score", "ndb_k"],
-    "pipeline": ["pianogan/median_gap_closed", "spectogan/fid", "spectogan/inception_score"],
+    "wavegan": ["fid", "inception_score", "ndb_k"],
+    "pipeline": ["pianogan/median_gap_closed", "spectogan/fid", "spectogan/inception_score", "wavegan/fid",
+                 "wavegan/inception_score"],
 }
 OTHER_METRICS = 4  # for experiments without a headline list: this many metric columns
 MISSING = "·"

@@ -35,6 +35,8 @@ RULES: dict[str, tuple[list[Rule], float]] = {
     # FID from a few hundred clips moves by about a percent between seeds: call that a tie and let IS decide.
     "spectogan": ([Rule("fid", ("fid", "trained"), False),
                    Rule("inception_score", ("inception_score", "trained", "mean"), True)], 0.01),
+    "wavegan": ([Rule("fid", ("fid", "trained"), False),
+                 Rule("inception_score", ("inception_score", "trained", "mean"), True)], 0.01),
 }
 
 

@@ -53,7 +53,7 @@ def flow_run(client, workspace: str | os.PathLike, experiment: str, run_name: st
         client.set_terminated(run.info.run_id, status=status)
 
 
-def stage_runs(client, parent_run_id: str, experiments: tuple[str, ...] = ("data", "pianogan", "spectogan")) -> list:
+def stage_runs(client, parent_run_id: str, experiments: tuple[str, ...] = ("data", "pianogan", "spectogan", "wavegan")) -> list:
     """The stage runs a flow run started (tagged with its id as parent), oldest first."""
     ids = [e.experiment_id for e in (client.get_experiment_by_name(n) for n in experiments) if e is not None]
     if not ids:
