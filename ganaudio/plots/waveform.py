@@ -6,14 +6,13 @@ spectrograms are the judge's analysis of the same audio (normalised log-mel, as 
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Optional, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ganaudio.plots.spectrogram import _blank, _draw, _np, _save
+from ganaudio.plots.spectrogram import _blank, _draw, _np, _save, grid
 
 COLOUR = "#1f4e79"
 
@@ -47,21 +46,7 @@ def plot_waveform(y, spec, path: str | os.PathLike, sample_rate: int, title: str
 def plot_waveform_grid(ys, path: str | os.PathLike, sample_rate: int, titles: Optional[Sequence[str]] = None,
                        ncols: int = 4) -> None:
     """(N, S) or (N, 1, S) clips as a grid of `ncols` columns."""
-    ys = _np(ys)
-    n = len(ys)
-    if n == 0:
-        raise ValueError(f"{path}: nothing to plot (0 waveforms)")
-    if titles is not None and len(titles) != n:
-        raise ValueError(f"{path}: {len(titles)} titles for {n} waveforms")
-    ncols = max(1, min(ncols, n))
-    nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(2.4 * ncols, 1.3 * nrows), layout="constrained")
-    for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).flat):
-        if i < n:
-            _wave(ax, ys[i], sample_rate, titles[i] if titles is not None else "")
-        else:
-            ax.axis("off")
-    _save(fig, path)
+    grid(ys, path, lambda ax, y, title: _wave(ax, y, sample_rate, title), "waveforms", titles, ncols, cell=(2.4, 1.3))
 
 
 def plot_waveform_pairs(real, real_labels, fake, fake_labels, path: str | os.PathLike, sample_rate: int) -> None:

@@ -77,13 +77,8 @@ def extract_mels(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path,
     from ganaudio.plots.spectrogram import plot_spectrogram_grid
 
     summary = extract(sc09_dir, out_dir, params.mels, workers=params.runtime.workers)
-    x, picks, titles = _four_per_digit(out_dir / "train.pt")
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    if picks:
-        plot_spectrogram_grid(x[picks], plots_dir / "digits.png", titles=titles, ncols=4)
-    tracker.log_metrics(numeric_leaves(summary))
-    tracker.log_artifacts(plots_dir, "plots")
-    return summary
+    return _digits_plot_and_log(summary, out_dir, plots_dir, tracker,
+                                lambda x, path, titles: plot_spectrogram_grid(x, path, titles=titles, ncols=4))
 
 
 def extract_waves(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path,
@@ -92,27 +87,29 @@ def extract_waves(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path
     from ganaudio.data.waves import extract_waves as extract
     from ganaudio.plots.waveform import plot_waveform_grid
 
+    sr = params.mels.sample_rate
     summary = extract(sc09_dir, out_dir, params.mels, workers=params.runtime.workers)
-    x, picks, titles = _four_per_digit(out_dir / "train.pt")
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    if picks:
-        plot_waveform_grid(x[picks], plots_dir / "digits.png", params.mels.sample_rate, titles=titles, ncols=4)
-    tracker.log_metrics(numeric_leaves(summary))
-    tracker.log_artifacts(plots_dir, "plots")
-    return summary
+    return _digits_plot_and_log(summary, out_dir, plots_dir, tracker,
+                                lambda x, path, titles: plot_waveform_grid(x, path, sr, titles=titles, ncols=4))
 
 
-def _four_per_digit(split_file: Path):
-    """(x, indices, titles): four examples of each digit from a mels or waves split file, for a grid."""
+def _digits_plot_and_log(summary: dict, out_dir: Path, plots_dir: Path, tracker: Tracker, plot) -> dict:
+    """Four training clips of each digit as plots_dir/digits.png (`plot(x, path, titles)`); the summary's
+    numbers and the plots to the tracker."""
     import torch
 
-    blob = torch.load(split_file, weights_only=False)
+    blob = torch.load(out_dir / "train.pt", weights_only=False)
     picks, titles = [], []
     for digit in range(10):
         idx = (blob["labels"] == digit).nonzero().flatten()[:4].tolist()
         picks += idx
         titles += [str(digit)] * len(idx)
-    return blob["x"], picks, titles
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    if picks:
+        plot(blob["x"][picks], plots_dir / "digits.png", titles)
+    tracker.log_metrics(numeric_leaves(summary))
+    tracker.log_artifacts(plots_dir, "plots")
+    return summary
 
 
 def _maestro_root(maestro_dir: Path) -> Path:
