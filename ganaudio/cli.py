@@ -50,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
 def generate(args: argparse.Namespace) -> list[Path]:
     from ganaudio.config import load_params
 
+    from ganaudio.utils.device import apply_runtime
+
     params = load_params(args.params) if args.params.exists() else None
+    if params is not None:
+        apply_runtime(params.runtime)
     if args.gan == "wavegan":
         return generate_wavegan(args, params.mels.sample_rate if params else 16000)
     args.out.mkdir(parents=True, exist_ok=True)

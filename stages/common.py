@@ -18,8 +18,45 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
 
 
 def load(args: argparse.Namespace) -> Params:
+    """params.yaml as typed config, with its runtime (threads, device) applied to this process."""
+    from ganaudio.utils.device import apply_runtime
+
     setup_logging()
-    return load_params(args.params)
+    record_imports_at_exit()
+    params = load_params(args.params)
+    apply_runtime(params.runtime)
+    return params
+
+
+IMPORTS_ENV = "GANAUDIO_RECORD_IMPORTS"
+
+
+def record_imports_at_exit() -> None:
+    """With GANAUDIO_RECORD_IMPORTS=<dir>, write <dir>/<stage>.json at exit: the repo's source
+    files this stage process loaded. The smoke test checks them against the stage's dvc.yaml deps."""
+    import atexit
+    import os
+
+    folder = os.environ.get(IMPORTS_ENV)
+    if not folder:
+        return
+
+    def write() -> None:
+        import json
+        import sys
+        from pathlib import Path
+
+        root = Path.cwd().resolve()
+        files = set()
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if path and Path(path).resolve().is_relative_to(root):
+                files.add(Path(path).resolve().relative_to(root).as_posix())
+        stage = os.environ.get("DVC_STAGE") or Path(sys.argv[0]).stem
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{stage}.json").write_text(json.dumps(sorted(files)))
+
+    atexit.register(write)
 
 
 @contextlib.contextmanager

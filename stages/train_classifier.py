@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ganaudio.tasks import spectogan
+from ganaudio.tasks import classifier
 from ganaudio.utils.io import write_json
 from stages import common
 
@@ -15,7 +15,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     params = common.load(args)
     with common.tracked(params, "spectogan", "train_classifier", ["classifier"]) as tracker:
-        result = spectogan.train_classifier(params.classifier, params.runtime, args.mels, args.out, tracker)
+        result = classifier.train_classifier(params.classifier, params.runtime, args.mels, args.out, tracker)
     write_json(args.metrics, result)
 
 

@@ -52,9 +52,10 @@ def workspace_env(ws: Path) -> dict:
     return env
 
 
-def dvc(ws: Path, *args: str) -> subprocess.CompletedProcess:
+def dvc(ws: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     dvc_bin = Path(sys.executable).parent / "dvc"
-    return subprocess.run([str(dvc_bin), *args], cwd=ws, env=workspace_env(ws), capture_output=True, text=True)
+    return subprocess.run([str(dvc_bin), *args], cwd=ws, env={**workspace_env(ws), **(env or {})},
+                          capture_output=True, text=True)
 
 
 @pytest.fixture(scope="session")

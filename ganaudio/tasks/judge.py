@@ -25,14 +25,15 @@ SPLITS = ("valid", "test")
 
 class DigitJudge:
     def __init__(self, mels_dir: Path, classifier_path: Path, split: str = "test", *, is_splits: int = 10,
-                 ndb_bins: int = 50, seed: int = 0, device: str | torch.device = "cpu"):
+                 ndb_bins: int = 50, seed: int = 0, device: str | torch.device | None = None):
         from ganaudio.data.mels import SpectrogramTransform
         from ganaudio.training.classifier import load_classifier
+        from ganaudio.utils.device import current_device
 
         if split not in SPLITS:
             raise ValueError(f"judge split {split!r}: use one of {SPLITS} (train is what the GAN saw)")
         mels_dir = Path(mels_dir)
-        self.split, self.device = split, torch.device(device)
+        self.split, self.device = split, torch.device(device or current_device())
         self.is_splits, self.ndb_bins, self.seed = is_splits, ndb_bins, seed
         self.stats = load_mel_stats(mels_dir)
         self.mel_cfg = build(MelsConfig, self.stats["config"], str(mels_dir / "stats.pt"), "config")

@@ -33,7 +33,7 @@ def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir:
 
 
 @torch.no_grad()
-def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device: str = "cpu",
+def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device: str | None = None,
                    z: torch.Tensor | None = None, pitch_sampling: str | None = None) -> np.ndarray:
     """n samples from a checkpoint's generator as raw notes (n, seq_len, 4): pitch, step, duration, velocity.
 
@@ -41,10 +41,12 @@ def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device
     by `seed`, or "argmax"; None: the checkpoint's config).
     """
     from ganaudio.models.registry import load_generator
+    from ganaudio.utils.device import current_device
 
+    device = device or current_device()
     generator, _ = load_generator(checkpoint, device=device)
-    if z is None:
-        z = generator.sample_latent(n, generator=torch.Generator().manual_seed(seed), device=device)
+    if z is None:  # drawn on the CPU: a seed gives the same latents on any device
+        z = generator.sample_latent(n, generator=torch.Generator().manual_seed(seed), device="cpu")
     pick = torch.Generator(device=device).manual_seed(seed + 1)  # the softmax pitch draws
     out = []
     for batch in z.split(256):

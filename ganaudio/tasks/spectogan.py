@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ganaudio.config import ClassifierConfig, MelsConfig, RuntimeConfig, SpectoGANConfig, build
+from ganaudio.config import MelsConfig, RuntimeConfig, SpectoGANConfig, build
 from ganaudio.data.datasets import MelClips, load_mel_stats
 from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, latest_checkpoint, sample, write_wav
 from ganaudio.tasks.judge import DigitJudge, report
@@ -24,22 +24,14 @@ def train(cfg: SpectoGANConfig, runtime: RuntimeConfig, mels_dir: Path, out_dir:
     return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional)
 
 
-def train_classifier(cfg: ClassifierConfig, runtime: RuntimeConfig, mels_dir: Path, out_path: Path,
-                     tracker: Tracker = Tracker()) -> dict:
-    from ganaudio.training.classifier import train_classifier as fit
-    from ganaudio.utils.device import resolve_device
-
-    splits = [MelClips(mels_dir, s, with_labels=True) for s in ("train", "valid", "test")]
-    return fit(*splits, cfg, out_path, device=str(resolve_device(runtime.device)), tracker=tracker,
-               progress=runtime.progress)
-
-
 class Sampler:
     """A checkpoint's generator plus everything needed to turn its output into audio and back."""
 
-    def __init__(self, checkpoint: Path, mels_dir: Path, cfg: SpectoGANConfig, device: str = "cpu"):
+    def __init__(self, checkpoint: Path, mels_dir: Path, cfg: SpectoGANConfig, device: str | None = None):
         from ganaudio.models.registry import load_generator
+        from ganaudio.utils.device import current_device
 
+        device = device or current_device()
         self.generator, self.meta = load_generator(checkpoint, device=device)
         self.stats = load_mel_stats(mels_dir)
         self.mel_cfg = build(MelsConfig, self.stats["config"], str(mels_dir / "stats.pt"), "config")

@@ -45,9 +45,11 @@ def train(cfg: WaveGANConfig, runtime: RuntimeConfig, waves_dir: Path, out_dir: 
 class Sampler:
     """A checkpoint's generator, as audio."""
 
-    def __init__(self, checkpoint: Path, device: str = "cpu"):
+    def __init__(self, checkpoint: Path, device: str | None = None):
         from ganaudio.models.registry import load_generator
+        from ganaudio.utils.device import current_device
 
+        device = device or current_device()
         self.generator, self.meta = load_generator(checkpoint, device=device)
         self.device = device
         self.conditional = bool(self.meta.get("model_config", {}).get("conditional", False))

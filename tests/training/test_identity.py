@@ -232,3 +232,24 @@ def test_monitor_keeps_best_stops_on_patience_and_leaves_training_untouched(tmp_
     assert again["steps_run"] == 0  # stopped early is finished
     plain, _ = run(tmp_path / "p", tiny_train(steps=4, checkpoint_every=10))
     assert_same(tensors(tmp_path / "m/checkpoints/latest.pt"), tensors(tmp_path / "p/checkpoints/latest.pt"))
+
+
+def test_warm_start_from_the_registry_champion(tmp_path, monkeypatch):
+    from ganaudio.utils.tracking import import_mlflow
+
+    run(tmp_path / "parent", tiny_train(steps=2))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)  # artifacts land beside the store, not in the repo
+    mlflow = import_mlflow()
+    assert resolve_warm_start("champion", "pianogan") is None  # no champion yet: from scratch
+    client = mlflow.MlflowClient()
+    exp = client.create_experiment("pianogan", artifact_location=(tmp_path / "artifacts").as_uri())
+    train_run = client.create_run(exp)
+    client.log_artifact(train_run.info.run_id, str(tmp_path / "parent/checkpoints/latest.pt"), "checkpoint")
+    client.create_registered_model("ganaudio-pianogan")
+    version = client.create_model_version("ganaudio-pianogan", f"runs:/{train_run.info.run_id}/checkpoint",
+                                          run_id=train_run.info.run_id)
+    client.set_registered_model_alias("ganaudio-pianogan", "champion", version.version)
+    warm = resolve_warm_start("champion", "pianogan")
+    assert warm.describe["from"] == "champion" and warm.describe["version"] == str(version.version)
+    assert_same(warm.generator, tensors(tmp_path / "parent/checkpoints/latest.pt"))
