@@ -1,6 +1,6 @@
 """Prefect flow: the DVC pipeline stage by stage, one Prefect task per stage, one MLflow parent run.
 
-    python -m flows.pipeline --gan pianogan|spectogan|all|data [--workspace DIR] [--target STAGE ...]
+    python -m flows.pipeline --gan pianogan|spectogan|wavegan|all|data [--workspace DIR] [--target STAGE ...]
 
 The stage order comes from dvc.yaml (ganaudio.orchestration.dag); each task runs
 `dvc repro --single-item <stage>`, so DVC still skips what is up to date. Stage runs are tagged

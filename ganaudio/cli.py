@@ -25,12 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write samples (MIDI/WAV or WAV/PNG) from a trained generator")
-    gen.add_argument("gan", choices=["pianogan", "spectogan"])
+    gen.add_argument("gan", choices=["pianogan", "spectogan", "wavegan"])
     gen.add_argument("--checkpoint", type=Path, required=True, help="e.g. models/spectogan/checkpoints/latest.pt")
     gen.add_argument("--n", type=int, default=8)
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--digit", type=int, choices=range(10), help="spectogan, conditional models only")
+    gen.add_argument("--digit", type=int, choices=range(10), help="spectogan or wavegan, conditional models only")
     gen.add_argument("--data", type=Path, help="processed data folder with the normalisation stats "
                      "(default: data/processed/notes or data/processed/mels)")
     gen.add_argument("--params", type=Path, default=Path("params.yaml"))
@@ -79,6 +79,8 @@ def generate(args: argparse.Namespace) -> list[Path]:
                             f"`ganaudio generate {blob['kind']} ...` or pass a {args.gan} checkpoint")
     if params is not None:
         apply_runtime(params.runtime)
+    if args.gan == "wavegan":
+        return generate_wavegan(args, checkpoint, params.mels.sample_rate if params else 16000)
     written: list[Path] = []
     if args.gan == "pianogan":
         from ganaudio.audio.midi import choose_synth, notes_to_midi, render_wav, write_midi
@@ -86,7 +88,7 @@ def generate(args: argparse.Namespace) -> list[Path]:
         from ganaudio.tasks.pianogan import generate_notes
 
         if args.digit is not None:
-            raise BadInputError("--digit is for spectogan; pianogan takes no digit")
+            raise BadInputError("--digit is for spectogan and wavegan; pianogan takes no digit")
         data = args.data or Path("data/processed/notes")
         stats = NoteStats.from_json(_exists(data / "stats.json", "notes"))
         sr = params.pianogan.render.sample_rate if params else 22050
@@ -123,6 +125,29 @@ def generate(args: argparse.Namespace) -> list[Path]:
         write_wav(stem.with_suffix(".wav"), wav.numpy(), sampler.mel_cfg.sample_rate)
         plot_spectrogram(spec[0].numpy(), stem.with_suffix(".png"), title=stem.name)
         written += [stem.with_suffix(".wav"), stem.with_suffix(".png")]
+    return written
+
+
+def generate_wavegan(args: argparse.Namespace, checkpoint: Path, sr: int) -> list[Path]:
+    """WAVs straight from the generator (no inversion, no data needed) at the data's rate `sr`, a waveform PNG each."""
+    import torch
+
+    from ganaudio.plots.waveform import plot_waveform
+    from ganaudio.audio.wav import write_wav
+    from ganaudio.tasks.wavegan import Sampler
+
+    sampler = Sampler(checkpoint)
+    labels = None
+    if args.digit is not None:
+        if not sampler.conditional:
+            raise BadInputError(f"{args.checkpoint} is an unconditional model; --digit needs wavegan.model.conditional: true")
+        labels = torch.full((args.n,), args.digit, dtype=torch.long)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for i, wav in enumerate(sampler.audio(args.n, args.seed, labels=labels)):
+        stem = args.out / f"wavegan_{i:03d}"
+        written += [write_wav(stem.with_suffix(".wav"), wav, sr), stem.with_suffix(".png")]
+        plot_waveform(wav, None, stem.with_suffix(".png"), sr, title=stem.name)
     return written
 
 

@@ -305,6 +305,28 @@ class SpectoGANConfig:
 
 
 @dataclass
+class WaveGANModelConfig:
+    latent_dim: int = 100
+    d: int = 64  # channel width multiplier: 16d channels after the dense layer
+    kernel_size: int = 25
+    stride: int = 4  # five layers: 16 · 4^5 = 16,384 samples
+    phase_shuffle: int = 2  # critic: each example shifted by a random -n..n samples between layers; 0: off
+    conditional: bool = False
+    n_classes: int = 10
+
+
+@dataclass
+class WaveGANConfig:
+    """Render and eval settings are SpectoGAN's classes: one protocol judges both digit GANs."""
+
+    preset: str = "cpu"
+    model: WaveGANModelConfig = field(default_factory=WaveGANModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    render: SpectoRenderConfig = field(default_factory=SpectoRenderConfig)
+    eval: SpectoEvalConfig = field(default_factory=SpectoEvalConfig)
+
+
+@dataclass
 class ClassifierConfig:
     channels: Count = 32
     epochs: Count = 30
@@ -321,7 +343,7 @@ class ClassifierConfig:
 class RetrainConfig:
     cron: str = "0 3 * * 1"  # Mondays 03:00
     timezone: str = "UTC"    # the cron's clock: an IANA name such as Europe/Berlin
-    gans: list[Literal["pianogan", "spectogan"]] = field(default_factory=lambda: ["pianogan", "spectogan"])
+    gans: list[Literal["pianogan", "spectogan", "wavegan"]] = field(default_factory=lambda: ["pianogan", "spectogan", "wavegan"])
 
     def validate(self) -> None:
         from zoneinfo import ZoneInfo
@@ -329,7 +351,7 @@ class RetrainConfig:
         if len(self.cron.split()) != 5:
             raise Invalid("cron", self.cron, "a 5-field cron expression, e.g. '0 3 * * 1'")
         if not self.gans:
-            raise Invalid("gans", self.gans, "one or more of pianogan, spectogan")
+            raise Invalid("gans", self.gans, "one or more of pianogan, spectogan, wavegan")
         try:
             ZoneInfo(self.timezone)
         except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError; a malformed name a ValueError
@@ -359,6 +381,7 @@ class Params:
     mels: MelsConfig = field(default_factory=MelsConfig)
     pianogan: PianoGANConfig = field(default_factory=PianoGANConfig)
     spectogan: SpectoGANConfig = field(default_factory=SpectoGANConfig)
+    wavegan: WaveGANConfig = field(default_factory=WaveGANConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)

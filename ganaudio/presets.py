@@ -25,6 +25,8 @@ _SPECTO_MODEL = {"conditional": True}
 _PIANO_HEADS = {"pitch_head": "categorical", "time_head": "categorical", "key_latent": True,
                 "global_bias": True, "critic_summary": True, "pitch_range_prior": True}
 _DEBUG_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "log_every": 1}
+_DEBUG_DIGITS = {"render": {"n_samples": 2, "interpolation_steps": 3},  # render and eval of both digit GANs
+                 "eval": {"n_samples": 20, "is_splits": 2, "ndb_bins": 4}}
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "mels": {
@@ -57,8 +59,18 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                 "eval": {"n_samples": 5000}},
         "paper": {"model": {"d": 64}, "train": {"steps": 200000, "checkpoint_every": 2000},
                   "inversion": {"n_iter": 100}},
-        "debug": {"model": {**_SPECTO_MODEL, "d": 2}, "train": _DEBUG_TRAIN, "inversion": {"n_iter": 4},
-                  "render": {"n_samples": 2, "interpolation_steps": 3},
-                  "eval": {"n_samples": 20, "is_splits": 2, "ndb_bins": 4}},
+        "debug": {"model": {**_SPECTO_MODEL, "d": 2}, "train": _DEBUG_TRAIN, "inversion": {"n_iter": 4}, **_DEBUG_DIGITS},
+    },
+    "wavegan": {
+        # SpectoGAN's cpu recipe at lr_g = lr_d = 4e-4 (valid FID after 500/1,000 steps: 369/377 vs 486/424 at
+        # lr_g 1e-4; WGAN-GP with one critic step: 532 at 500), with a generator EMA. 8,000 steps take as long
+        # as SpectoGAN's 4,000 (benchmarks/bench_gan_steps.py: 2.1x its steps/s). The monitor scores valid FID
+        # every 500 steps, keeps best.pt and stops after 3,000 steps without a new best.
+        "cpu": {"model": {"d": 8},
+                "train": {**_CPU_TRAIN, "lr_g": 4e-4, "batch_size": 32, "steps": 8000, "checkpoint_every": 250,
+                          "ema_decay": 0.999, "monitor_every": 500, "monitor_patience": 6},
+                "eval": {"n_samples": 1000}},
+        "paper": {"model": {"d": 64}, "train": {"steps": 200000, "checkpoint_every": 2000}},
+        "debug": {"model": {"d": 1}, "train": {**_DEBUG_TRAIN, "monitor_every": 2}, **_DEBUG_DIGITS},
     },
 }

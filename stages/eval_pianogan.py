@@ -5,7 +5,7 @@ from pathlib import Path
 from ganaudio.metrics.headline import log_headline
 from ganaudio.plots.piano import plot_evaluation
 from ganaudio.tasks import pianogan
-from ganaudio.tasks.common import latest_checkpoint
+from ganaudio.tasks.common import trained_checkpoint
 from ganaudio.utils.io import write_json
 from stages import common
 
@@ -22,7 +22,7 @@ def main(argv=None):
         # The one place the test split is scored: every model choice is made on valid.
         result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker, split="test",
                                    progress=params.runtime.progress)
-        log_headline(tracker, "pianogan", result, latest_checkpoint(args.model, "pianogan"))
+        log_headline(tracker, "pianogan", result, trained_checkpoint(args.model, "pianogan"))
         write_json(args.metrics, result)
         plot_evaluation(result, args.plot)
         tracker.log_artifact(args.plot)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ganaudio.metrics.headline import log_headline
 from ganaudio.tasks import spectogan
-from ganaudio.tasks.common import latest_checkpoint
+from ganaudio.tasks.common import trained_checkpoint
 from ganaudio.utils.io import read_json, write_json
 from stages import common
 
@@ -24,7 +24,7 @@ def main(argv=None):
         result = spectogan.evaluate(params.spectogan, args.model, args.mels, args.classifier,
                                     read_json(args.classifier_metrics), tracker, progress=params.runtime.progress,
                                     digits_png=args.digits)
-        log_headline(tracker, "spectogan", result, latest_checkpoint(args.model, "spectogan"))
+        log_headline(tracker, "spectogan", result, trained_checkpoint(args.model, "spectogan"))
     write_json(args.metrics, result)
 
 

@@ -20,6 +20,7 @@ TINY = {
     "notes": {"stride": 128},
     "pianogan": {"preset": "debug"},
     "spectogan": {"preset": "debug"},
+    "wavegan": {"preset": "debug"},
     "classifier": {"epochs": 2, "patience": 1},
     "runtime": {"progress": False, "workers": 1},
 }

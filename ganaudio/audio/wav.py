@@ -9,6 +9,7 @@ is not boosted), then turned down if its peak would clip.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -45,8 +46,14 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_dbfs: float =
     return audio * (peak / top) if top > peak else audio
 
 
-def write_wav(path: str | os.PathLike, audio, sample_rate: int) -> None:
-    """Loudness-normalise `audio` (S,) and write it as 16-bit mono WAV, atomically."""
+def write_wav(path: str | os.PathLike, audio, sample_rate: int) -> Path:
+    """Loudness-normalise `audio` (S,) (an array or a CPU tensor) and write it as 16-bit mono WAV, atomically.
+
+    Every WAV the project writes goes through here, so generated and real clips of a listening
+    pair differ only by what made them, not by level."""
+    if hasattr(audio, "detach"):
+        audio = audio.detach().cpu().numpy()
     audio = normalise_loudness(np.asarray(audio, np.float64), sample_rate)
     with atomic_path(path) as tmp:
         sf.write(str(tmp), audio.astype(np.float32), sample_rate, subtype="PCM_16", format="WAV")
+    return Path(path)

@@ -1,4 +1,4 @@
-"""Torch datasets over the processed files the `notes` and `mels` stages write.
+"""Torch datasets over the processed files the `notes`, `mels` and `waves` stages write.
 
 Both load the whole split into memory: the embedded sets are tens of MB and even the real
 MAESTRO windows or SC09 mels fit comfortably, so a memory-mapped loader would buy nothing.
@@ -73,13 +73,15 @@ class NoteWindows(Dataset):
 class MelClips(Dataset):
     """Normalised spectrograms (1, bins, frames) in [-1, 1], with digit labels."""
 
+    STAGE = "mels"  # the stage that writes <split>.pt
+
     def __init__(self, mels_dir: str | Path, split: str = "train", with_labels: bool = False):
-        path = _require(Path(mels_dir) / f"{split}.pt", "mels")
+        path = _require(Path(mels_dir) / f"{split}.pt", self.STAGE)
         blob = torch.load(path, map_location="cpu", weights_only=False)
         if not isinstance(blob, dict) or not {"x", "labels", "speakers", "files"} <= set(blob):
-            raise BadInputError(f"{path}: not a mels stage output (needs x, labels, speakers, files); "
-                             "rebuild it with `dvc repro -f mels`")
-        self.x: torch.Tensor = blob["x"].float()  # (N, 1, F, T)
+            raise BadInputError(f"{path}: not a {self.STAGE} stage output (needs x, labels, speakers, files); "
+                             f"rebuild it with `dvc repro -f {self.STAGE}`")
+        self.x: torch.Tensor = blob["x"].float()  # (N, 1, F, T) or (N, 1, S)
         self.labels: torch.Tensor = blob["labels"].long()  # (N,)
         self.speakers: list[str] = list(blob["speakers"])
         self.files: list[str] = list(blob["files"])
@@ -100,6 +102,12 @@ class MelClips(Dataset):
         from ganaudio.training.identity import fingerprint
 
         return fingerprint(self.x, self.labels if self.with_labels else None)
+
+
+class WaveClips(MelClips):
+    """Waveforms (1, 16384) in [-1, 1] at the recorded level, with digit labels (the waves stage)."""
+
+    STAGE = "waves"
 
 
 def load_mel_stats(mels_dir: str | Path) -> dict:

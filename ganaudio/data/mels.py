@@ -170,6 +170,23 @@ def parse_sc09_name(path: str | os.PathLike) -> tuple[int, str]:
     return DIGITS.index(digit), m["speaker"]
 
 
+def list_splits(sc09_root: str | os.PathLike) -> dict[str, tuple[list[Path], list[tuple[int, str]]]]:
+    """{split: (its WAVs in name order, their (digit, speaker))}: the one listing the mels and waves
+    stages share, so both hold the same clips in the same order with the same labels. Fails on a
+    missing split folder, an empty train split or a bad name before any audio is read."""
+    sc09_root = Path(sc09_root)
+    for split in SPLITS:
+        if not (sc09_root / split).is_dir():
+            raise MissingInputError(f"{sc09_root / split}: split folder missing; run the fetch_sc09 stage first")
+    listed = {}
+    for split in SPLITS:
+        files = sorted((sc09_root / split).glob("*.wav"))
+        if split == "train" and not files:
+            raise BadInputError(f"{sc09_root / split}: no .wav files; the train split is needed for the stats")
+        listed[split] = (files, [parse_sc09_name(f) for f in files])
+    return listed
+
+
 # ---------------------------------------------------------------- transform
 
 class SpectrogramTransform(torch.nn.Module):
@@ -317,10 +334,7 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     sc09_root, out_dir = Path(sc09_root), Path(out_dir)
     t0 = time.perf_counter()
     transform = SpectrogramTransform(cfg)
-    for split in SPLITS:  # fail before any slow work
-        if not (sc09_root / split).is_dir():
-            raise MissingInputError(f"{sc09_root / split}: split folder missing; "
-                                    "run the fetch_sc09 stage first")
+    listed = list_splits(sc09_root)  # fail before any slow work
     skipped = Skipped("mels.max_failed_share", "re-fetch the data (`dvc repro -f fetch_sc09`) or delete those files")
     total = 0
     with torch.inference_mode():
@@ -328,11 +342,7 @@ def extract_mels(sc09_root: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
         meta: dict[str, dict[str, Any]] = {}
         fixes: dict[str, dict[str, int]] = {}
         for split in SPLITS:
-            folder = sc09_root / split
-            files = sorted(folder.glob("*.wav"))
-            if split == "train" and not files:
-                raise BadInputError(f"{folder}: no .wav files; the train split is needed for the stats")
-            parsed = [parse_sc09_name(f) for f in files]  # fail on a bad name before the slow part
+            files, parsed = listed[split]
             logs[split], counts, unusable = _log_mags(files, transform, workers, desc=f"mels {split}")
             for i, e in sorted(unusable.items()):
                 skipped.add(e.reason, f"{split}/{files[i].name}", str(e))

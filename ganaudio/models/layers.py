@@ -1,4 +1,4 @@
-"""Small building blocks shared by both GANs."""
+"""Small building blocks shared by the GANs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 LEAK = 0.2  # LeakyReLU slope of the DCGAN/WaveGAN/SpecGAN critics
+LABEL_DIM = 32  # size of a conditional generator's label embedding (SpecGAN, WaveGAN)
 
 
 def sn(module: nn.Module, on: bool) -> nn.Module:
@@ -73,3 +74,44 @@ def unwrap(module: nn.Module) -> nn.Module:
 
 def sample_normal(n: int, dim: int, generator: torch.Generator | None, device) -> torch.Tensor:
     return torch.randn(n, dim, generator=generator, device=device)
+
+
+# ---------------------------------------------------------------- digit conditioning
+# One mechanism for SpecGAN and WaveGAN: the generator sees a label embedding beside z, the
+# critic is a projection discriminator (Miyato & Koyama 2018): score = w·φ(x) + <embed(y), φ(x)>.
+# Plain functions, not modules, so each model keeps its own attribute names (and checkpoints).
+
+def label_embedding(conditional: bool, n_classes: int) -> nn.Embedding | None:
+    """The generator's label embedding (n_classes -> LABEL_DIM), or None for an unconditional model."""
+    return nn.Embedding(n_classes, LABEL_DIM) if conditional else None
+
+
+def generator_input_dim(latent_dim: int, conditional: bool) -> int:
+    return latent_dim + (LABEL_DIM if conditional else 0)
+
+
+def with_labels(z: torch.Tensor, embed: nn.Embedding | None, labels: torch.Tensor | None,
+                who: str) -> torch.Tensor:
+    """(B, Z) -> (B, Z + LABEL_DIM) for a conditional generator; z unchanged otherwise."""
+    if embed is None:
+        return z
+    if labels is None:
+        raise ValueError(f"this {who} generator is conditional: pass labels (digits 0-9)")
+    return torch.cat([z, embed(labels)], dim=1)
+
+
+def projection(feat: int, conditional: bool, n_classes: int, spectral: bool) -> tuple[nn.Module, nn.Module | None]:
+    """(head: feat -> 1, class projection: n_classes -> feat or None) of a critic."""
+    head = sn(nn.Linear(feat, 1), spectral)
+    return head, (sn(nn.Embedding(n_classes, feat), spectral) if conditional else None)
+
+
+def projected_score(phi: torch.Tensor, head: nn.Module, project: nn.Module | None,
+                    labels: torch.Tensor | None, who: str) -> torch.Tensor:
+    """Critic features (B, F) -> scores (B,): w·φ, plus <embed(y), φ> when conditional."""
+    score = head(phi).squeeze(1)  # (B,)
+    if project is None:
+        return score
+    if labels is None:
+        raise ValueError(f"this {who} critic is conditional: pass labels (digits 0-9)")
+    return score + (project(labels) * phi).sum(1)

@@ -1,4 +1,8 @@
-"""Build a GAN's two networks from its kind and configs; rebuild a generator from a checkpoint."""
+"""Build a GAN's two networks from its kind and configs; rebuild a generator from a checkpoint.
+
+Each kind's model module is imported only when that kind is built, so a stage of one GAN does
+not load (and so, in dvc.yaml, does not depend on) another GAN's network code.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, build
+from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, WaveGANModelConfig, build
 from ganaudio.errors import BadInputError, MissingInputError
-from ganaudio.models.pianogan import NoteEncoding, PianoCritic, PianoGenerator, in_channels, time_values
-from ganaudio.models.specgan import SpecGANCritic, SpecGANGenerator
 
-MODEL_CONFIGS = {"pianogan": PianoGANModelConfig, "spectogan": SpectoGANModelConfig}
+MODEL_CONFIGS = {"pianogan": PianoGANModelConfig, "spectogan": SpectoGANModelConfig, "wavegan": WaveGANModelConfig}
 
 
 def model_config(kind: str, cfg: Any):
@@ -36,6 +38,8 @@ def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = N
     cfg = model_config(kind, model_cfg)
     data_shape = tuple(data_shape)
     if kind == "pianogan":
+        from ganaudio.models.pianogan import NoteEncoding, PianoGenerator, in_channels
+
         want = (in_channels(cfg), cfg.seq_len)
         if data_shape != want:
             raise ValueError(f"pianogan data shape {data_shape} != {want} (pitch_head {cfg.pitch_head!r}, "
@@ -44,15 +48,23 @@ def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = N
         values = None if stats is None else standardised_values(stats, NoteEncoding.of(cfg))
         pitch_range = None if stats is None else (stats.pitch_min, stats.pitch_max)
         return PianoGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
+    if kind == "wavegan":
+        from ganaudio.models.wavegan import WaveGANGenerator
+
+        return WaveGANGenerator(cfg, data_shape)
+    from ganaudio.models.specgan import SpecGANGenerator
+
     return SpecGANGenerator(cfg, data_shape)
 
 
-def standardised_values(stats: Any, encoding: NoteEncoding) -> dict[str, torch.Tensor]:
+def standardised_values(stats: Any, encoding) -> dict[str, torch.Tensor]:
     """{name: (classes,)} the standardised value of every class of each one-hot feature under NoteStats.
 
     Pitch classes are the MIDI pitches 0..127; time classes stand for their bins' seconds
-    (`time_values`). Each goes through `stats.normalise` like a real note would.
+    (`time_values`). Each goes through `stats.normalise` like a real note would. `encoding`: a NoteEncoding.
     """
+    from ganaudio.models.pianogan import time_values
+
     out = {}
     if encoding.pitch_one_hot:
         raw = np.zeros((128, 4))
@@ -68,21 +80,28 @@ def standardised_values(stats: Any, encoding: NoteEncoding) -> dict[str, torch.T
 
 def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: tuple,
                  stats: Any = None, key_prior: tuple | None = None) -> tuple[nn.Module, nn.Module]:
-    """(generator, critic) for "pianogan" (data (NoteEncoding.channels, seq_len)) or "spectogan" (data (1, H, W)).
+    """(generator, critic) for "pianogan" (data (NoteEncoding.channels, seq_len)), "spectogan" (data (1, H, W))
+    or "wavegan" (data (1, 16384)).
 
     A PianoGAN with a one-hot head needs `stats` (the NoteStats of its windows) for its value
     tables; `key_prior` (see `metrics.music.key_statistics`) starts a key latent at the data's keys.
     """
     cfg = model_config(kind, model_cfg)
-    if kind == "pianogan" and any(NoteEncoding.of(cfg).categorical) and stats is None:
-        raise ValueError("a categorical pianogan head (pitch_head or time_head) needs stats: "
-                         "pass build_models(..., stats=dataset.stats)")
-    generator = build_generator(kind, cfg, data_shape, stats, key_prior)
     if kind == "pianogan":
-        critic = PianoCritic(cfg, spectral_norm=train_cfg.spectral_norm)
-    else:
-        critic = SpecGANCritic(cfg, tuple(data_shape), spectral_norm=train_cfg.spectral_norm)
-    return generator, critic
+        from ganaudio.models.pianogan import NoteEncoding, PianoCritic
+
+        if any(NoteEncoding.of(cfg).categorical) and stats is None:
+            raise ValueError("a categorical pianogan head (pitch_head or time_head) needs stats: "
+                             "pass build_models(..., stats=dataset.stats)")
+        return build_generator(kind, cfg, data_shape, stats, key_prior), PianoCritic(cfg, spectral_norm=train_cfg.spectral_norm)
+    generator = build_generator(kind, cfg, data_shape)
+    if kind == "wavegan":
+        from ganaudio.models.wavegan import WaveGANCritic
+
+        return generator, WaveGANCritic(cfg, tuple(data_shape), spectral_norm=train_cfg.spectral_norm)
+    from ganaudio.models.specgan import SpecGANCritic
+
+    return generator, SpecGANCritic(cfg, tuple(data_shape), spectral_norm=train_cfg.spectral_norm)
 
 
 def load_generator(checkpoint_path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:

@@ -20,10 +20,10 @@ import torch
 from torch import nn
 
 from ganaudio.config import SpectoGANModelConfig
-from ganaudio.models.layers import LEAK, down2d, minibatch_std, sn, up2d
+from ganaudio.models.layers import (LEAK, down2d, generator_input_dim, label_embedding, minibatch_std,
+                                    projected_score, projection, up2d, with_labels)
 
 START = 4  # the smaller side after the dense layer
-LABEL_DIM = 32  # size of the generator's label embedding
 
 
 def plan(data_shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -58,18 +58,15 @@ class SpecGANGenerator(nn.Module):
         ch = widths(cfg.d, n) + [1]
         self.latent_dim = cfg.latent_dim
         self.conditional = cfg.conditional
-        self.embed = nn.Embedding(cfg.n_classes, LABEL_DIM) if cfg.conditional else None
-        self.dense = nn.Linear(cfg.latent_dim + (LABEL_DIM if cfg.conditional else 0), ch[0] * self.h0 * self.w0)
+        self.embed = label_embedding(cfg.conditional, cfg.n_classes)
+        self.dense = nn.Linear(generator_input_dim(cfg.latent_dim, cfg.conditional), ch[0] * self.h0 * self.w0)
         self.ups = nn.ModuleList(upsampler(ch[i], ch[i + 1], cfg.kernel_size, cfg.upsample) for i in range(n))
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, generator=generator, device=device)  # (B, Z)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if self.conditional:
-            if labels is None:
-                raise ValueError("this SpectoGAN generator is conditional: pass labels (digits 0-9)")
-            z = torch.cat([z, self.embed(labels)], dim=1)  # (B, Z + LABEL_DIM)
+        z = with_labels(z, self.embed, labels, "SpectoGAN")  # (B, Z [+ LABEL_DIM])
         h = torch.relu(self.dense(z)).view(z.shape[0], -1, self.h0, self.w0)  # (B, 16d, 4, 4)
         for i, up in enumerate(self.ups):
             h = up(h)  # (B, C/2, 2H, 2W)
@@ -85,9 +82,8 @@ class SpecGANCritic(nn.Module):
         self.downs = nn.ModuleList(down2d(ch[i], ch[i + 1], cfg.kernel_size, spectral_norm) for i in range(n))
         self.mbstd = cfg.minibatch_std
         feat = (ch[-1] + int(self.mbstd)) * h0 * w0
-        self.head = sn(nn.Linear(feat, 1), spectral_norm)
         self.conditional = cfg.conditional
-        self.project = sn(nn.Embedding(cfg.n_classes, feat), spectral_norm) if cfg.conditional else None
+        self.head, self.project = projection(feat, cfg.conditional, cfg.n_classes, spectral_norm)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         h = x  # (B, 1, H, W)
@@ -95,10 +91,4 @@ class SpecGANCritic(nn.Module):
             h = nn.functional.leaky_relu(down(h), LEAK)  # (B, 2C, H/2, W/2)
         if self.mbstd:
             h = torch.cat([h, minibatch_std(h)], 1)  # (B, 16d + 1, 4, 4)
-        phi = h.flatten(1)  # (B, (16d [+1])·4·4)
-        score = self.head(phi).squeeze(1)  # (B,)
-        if self.conditional:
-            if labels is None:
-                raise ValueError("this SpectoGAN critic is conditional: pass labels (digits 0-9)")
-            score = score + (self.project(labels) * phi).sum(1)
-        return score
+        return projected_score(h.flatten(1), self.head, self.project, labels, "SpectoGAN")  # φ: (B, (16d [+1])·4·4)

@@ -16,11 +16,12 @@ import yaml
 FETCH_STAGES = ("fetch_maestro", "fetch_sc09")
 # What each `--gan` choice must end with; their ancestors come along.
 TARGETS = {
-    "data": ("notes", "mels"),
+    "data": ("notes", "mels", "waves"),
     "pianogan": ("render_pianogan", "eval_pianogan"),
     "spectogan": ("render_spectogan", "eval_spectogan"),
+    "wavegan": ("render_wavegan", "eval_wavegan"),
 }
-GANS = ("pianogan", "spectogan")
+GANS = ("pianogan", "spectogan", "wavegan")
 
 
 class DagError(ValueError):
@@ -105,7 +106,7 @@ def ancestors(upstream: dict[str, set[str]], targets: list[str] | tuple[str, ...
 
 def plan(dvc_yaml: str | os.PathLike = "dvc.yaml", gan: str = "all",
          targets: list[str] | tuple[str, ...] | None = None) -> list[str]:
-    """Stages to run, in topological order, for `gan` (data | pianogan | spectogan | all) or explicit targets."""
+    """Stages to run, in topological order, for `gan` (data | pianogan | spectogan | wavegan | all) or explicit targets."""
     stages = load_stages(dvc_yaml)
     upstream = edges(stages)
     if targets is None:

@@ -171,7 +171,7 @@ def record_pipeline(client, run_id: str, workspace: str | os.PathLike, ran: dict
     from ganaudio.metrics.headline import headline
     from ganaudio.orchestration import dag
     from ganaudio.orchestration.promotion import version_of_checkpoint
-    from ganaudio.tasks.common import latest_checkpoint
+    from ganaudio.tasks.common import trained_checkpoint
     from ganaudio.utils.tracking import file_digest
 
     ws = Path(workspace)
@@ -190,7 +190,7 @@ def record_pipeline(client, run_id: str, workspace: str | os.PathLike, ran: dict
                     client.log_metric(run_id, f"{gan}/{key}", value)
         if where["model"] is not None:
             try:
-                checkpoint = latest_checkpoint(ws / where["model"], gan)
+                checkpoint = trained_checkpoint(ws / where["model"], gan)
             except FileNotFoundError:
                 continue
             version = version_of_checkpoint(client, gan, file_digest(checkpoint))

@@ -73,19 +73,24 @@ def plot_spectrogram(x, path: str | os.PathLike, title: str = "") -> None:
 def plot_spectrogram_grid(xs, path: str | os.PathLike, titles: Optional[Sequence[str]] = None,
                           ncols: int = 8) -> None:
     """(N, 1, bins, frames) as a grid of `ncols` columns."""
-    xs = _np(xs)
-    n = len(xs)
+    grid(xs, path, _draw, "spectrograms", titles, ncols, cell=(1.6, 1.5))
+
+
+def grid(items, path: str | os.PathLike, draw, what: str, titles: Optional[Sequence[str]], ncols: int,
+         cell: tuple[float, float]) -> None:
+    """Items drawn by `draw(ax, item, title)` in a grid of `ncols` columns, each cell `cell` inches."""
+    items = _np(items)
+    n = len(items)
     if n == 0:
-        raise ValueError(f"{path}: nothing to plot (0 spectrograms)")
+        raise ValueError(f"{path}: nothing to plot (0 {what})")
     if titles is not None and len(titles) != n:
-        raise ValueError(f"{path}: {len(titles)} titles for {n} spectrograms")
+        raise ValueError(f"{path}: {len(titles)} titles for {n} {what}")
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(1.6 * ncols, 1.5 * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
+    fig = Figure(figsize=(cell[0] * ncols, cell[1] * nrows), layout="constrained")
+    for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).flat):
         if i < n:
-            _draw(ax, xs[i], titles[i] if titles is not None else "")
+            draw(ax, items[i], titles[i] if titles is not None else "")
         else:
             ax.axis("off")
     _save(fig, path)

@@ -1,4 +1,5 @@
-"""Pieces every GAN task shares: seeded training, finding checkpoints, logging to the model registry."""
+"""Pieces every GAN task shares: seeded training, finding checkpoints, sampling, writing audio,
+logging to the model registry."""
 
 from __future__ import annotations
 
@@ -52,6 +53,44 @@ def initial_checkpoint(model_dir: Path, kind: str) -> Path:
     return path
 
 
+def trained_checkpoint(model_dir: Path, kind: str) -> Path:
+    """The generator a run delivers: best.pt (the best valid score the training monitor saw) when
+    the run kept one, else latest.pt. What is rendered, evaluated and registered."""
+    best = Path(model_dir) / "best.pt"
+    return best if best.exists() else latest_checkpoint(model_dir, kind)
+
+
+def judged_checkpoints(model_dir: Path, kind: str) -> dict[str, Path]:
+    """The rows every evaluation scores: the trained generator and its step-0 self."""
+    return {"trained": trained_checkpoint(model_dir, kind), "untrained": initial_checkpoint(model_dir, kind)}
+
+
+@torch.no_grad()
+def sample(generator, n: int, seed: int, conditional: bool, labels: torch.Tensor | None = None,
+           z: torch.Tensor | None = None, device: str | torch.device = "cpu", batch: int = 256) -> torch.Tensor:
+    """n outputs of `generator` (or one per row of `z`), on the CPU, reproducible from `seed`.
+
+    A conditional generator gets `labels`, or random digits drawn from the same seed.
+    """
+    g = torch.Generator().manual_seed(seed)
+    if z is None:
+        z = generator.sample_latent(n, generator=g, device="cpu")
+    if conditional and labels is None:
+        labels = torch.randint(0, 10, (len(z),), generator=g)
+    out = []
+    for i in range(0, len(z), batch):
+        y = labels[i:i + batch].to(device) if conditional else None
+        out.append(generator(z[i:i + batch].to(device), y).float().cpu())
+    return torch.cat(out)
+
+
+def interpolation_latents(generator, steps: int, seed: int) -> torch.Tensor:
+    """(steps, Z): a straight line between two latents drawn from `seed`, both ends included."""
+    z0, z1 = generator.sample_latent(2, generator=torch.Generator().manual_seed(seed), device="cpu")
+    alphas = torch.linspace(0, 1, steps)[:, None]
+    return (1 - alphas) * z0 + alphas * z1
+
+
 def log_generator(tracker: Tracker, model_dir: Path, kind: str) -> None:
     """Register the trained generator as `ganaudio-<kind>` so flows can compare and promote versions.
 
@@ -63,8 +102,8 @@ def log_generator(tracker: Tracker, model_dir: Path, kind: str) -> None:
     from ganaudio.models.registry import load_generator
     from ganaudio.training.warm_start import CHECKPOINT_ARTIFACT
 
-    checkpoint = latest_checkpoint(model_dir, kind)
-    tracker.log_artifact(checkpoint, CHECKPOINT_ARTIFACT)
+    tracker.log_artifact(latest_checkpoint(model_dir, kind), CHECKPOINT_ARTIFACT)  # the full state, to fine-tune from
+    checkpoint = trained_checkpoint(model_dir, kind)  # what render and eval use, and what is registered
     # The eval run that scores this file tags the same digest: how promotion finds this version's numbers.
     tracker.set_tags({CHECKPOINT_TAG: file_digest(checkpoint)})
     generator, meta = load_generator(checkpoint)

@@ -76,22 +76,40 @@ def extract_notes(params: Params, maestro_dir: Path, out_dir: Path, plots_dir: P
 
 def extract_mels(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path,
                  tracker: Tracker = Tracker()) -> dict:
-    import torch
-
     from ganaudio.data.mels import extract_mels as extract
     from ganaudio.plots.spectrogram import plot_spectrogram_grid
 
     summary = extract(sc09_dir, out_dir, params.mels, workers=params.runtime.workers)
+    return _digits_plot_and_log(summary, out_dir, plots_dir, tracker,
+                                lambda x, path, titles: plot_spectrogram_grid(x, path, titles=titles, ncols=4))
+
+
+def extract_waves(params: Params, sc09_dir: Path, out_dir: Path, plots_dir: Path,
+                  tracker: Tracker = Tracker()) -> dict:
+    """The mels stage's clips as 16,384-sample waveforms (its sample rate and hop · frames), for WaveGAN."""
+    from ganaudio.data.waves import extract_waves as extract
+    from ganaudio.plots.waveform import plot_waveform_grid
+
+    sr = params.mels.sample_rate
+    summary = extract(sc09_dir, out_dir, params.mels, workers=params.runtime.workers)
+    return _digits_plot_and_log(summary, out_dir, plots_dir, tracker,
+                                lambda x, path, titles: plot_waveform_grid(x, path, sr, titles=titles, ncols=4))
+
+
+def _digits_plot_and_log(summary: dict, out_dir: Path, plots_dir: Path, tracker: Tracker, plot) -> dict:
+    """Four training clips of each digit as plots_dir/digits.png (`plot(x, path, titles)`); the summary's
+    numbers and the plots to the tracker."""
+    import torch
+
     blob = torch.load(out_dir / "train.pt", weights_only=False)
-    x, labels = blob["x"], blob["labels"]
     picks, titles = [], []
-    for digit in range(10):  # a spectrogram grid per digit: four examples each
-        idx = (labels == digit).nonzero().flatten()[:4].tolist()
+    for digit in range(10):
+        idx = (blob["labels"] == digit).nonzero().flatten()[:4].tolist()
         picks += idx
         titles += [str(digit)] * len(idx)
     plots_dir.mkdir(parents=True, exist_ok=True)
     if picks:
-        plot_spectrogram_grid(x[picks], plots_dir / "digits.png", titles=titles, ncols=4)
+        plot(blob["x"][picks], plots_dir / "digits.png", titles)
     tracker.log_metrics(numeric_leaves(summary))
     tracker.log_artifacts(plots_dir, "plots")
     return summary

@@ -12,6 +12,7 @@ once, for the reported numbers (the eval stages).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -96,3 +97,42 @@ class DigitJudge:
         """The digit the classifier hears in each clip (N,) int64."""
         probs, _ = self.embed(self.analyse(audio))
         return torch.from_numpy(probs.argmax(1))
+
+
+def report(rows: dict[str, dict], judge: DigitJudge, n_generated: int, classifier_metrics: dict | None = None,
+           tracker=None) -> dict:
+    """metrics.json of a digit GAN from its rows (trained, untrained, real, …, each `DigitJudge.figures`).
+
+    One layout for every digit GAN: {metric: {row: value}}, the split, the sample counts, and the
+    headline ratios of trained to untrained. The trained row's figures go to `tracker`.
+    """
+    result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
+    result["classifier_test_accuracy"] = (classifier_metrics or {}).get("test_accuracy")
+    result["split"] = judge.split
+    result["n_samples"] = {"generated": n_generated, judge.split: int(len(judge.real)), "train": int(len(judge.train))}
+    trained, untrained = rows["trained"], rows["untrained"]
+    is_t = trained["inception_score"]["mean"]
+    result["headline"] = {"is_ratio_vs_untrained": is_t / untrained["inception_score"]["mean"],
+                          "fid_ratio_vs_untrained": trained["fid"] / untrained["fid"]}
+    if tracker is not None:
+        tracker.log_metrics({"inception_score": is_t, "fid": trained["fid"], "ndb_k": trained["ndb_k"],
+                             "d_self": trained["d_self"], "d_train": trained["d_train"],
+                             **{f"headline/{k}": v for k, v in result["headline"].items()}})
+    return result
+
+
+def valid_monitor(judge: DigitJudge, audio_of: Callable[[torch.nn.Module], torch.Tensor]):
+    """The training loop's `Monitor` for a digit GAN: FID (lower is better: the key that keeps
+    best.pt and decides early stopping) and IS of `audio_of(generator)` (N, S) against the judge's split."""
+    from ganaudio.training.loop import Monitor
+
+    if judge.split != "valid":
+        raise ValueError(f"a training monitor scores against valid, not {judge.split}: test is for the report")
+
+    def score(generator: torch.nn.Module, step: int) -> dict:
+        audio = audio_of(generator)
+        figs = judge.score_audio(audio)
+        return {"fid": figs["fid"], "inception_score": figs["inception_score"]["mean"],
+                "median_rms": float(audio.float().square().mean(1).sqrt().median())}
+
+    return Monitor(score, key="fid", higher_is_better=False)

@@ -10,8 +10,9 @@ from tqdm import tqdm
 
 from ganaudio.config import MelsConfig, RuntimeConfig, SpectoGANConfig, build
 from ganaudio.data.datasets import MelClips, load_mel_stats
-from ganaudio.tasks.common import fit, initial_checkpoint, latest_checkpoint
-from ganaudio.tasks.judge import DigitJudge
+from ganaudio.audio.wav import write_wav
+from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, sample, trained_checkpoint
+from ganaudio.tasks.judge import DigitJudge, report
 from ganaudio.utils.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -76,20 +77,10 @@ class Sampler:
         self.cfg, self.device = cfg, device
         self.conditional = bool(self.meta.get("model_config", {}).get("conditional", False))
 
-    @torch.no_grad()
     def spectrograms(self, n: int, seed: int, labels: torch.Tensor | None = None,
-                     z: torch.Tensor | None = None, batch: int = 256) -> torch.Tensor:
+                     z: torch.Tensor | None = None) -> torch.Tensor:
         """(n, 1, F, T) normalised spectrograms; conditional models get `labels` (random digits if None)."""
-        g = torch.Generator().manual_seed(seed)
-        if z is None:
-            z = self.generator.sample_latent(n, generator=g, device="cpu")
-        if self.conditional and labels is None:
-            labels = torch.randint(0, 10, (len(z),), generator=g)
-        out = []
-        for i in range(0, len(z), batch):
-            y = labels[i:i + batch].to(self.device) if self.conditional else None
-            out.append(self.generator(z[i:i + batch].to(self.device), y).float().cpu())
-        return torch.cat(out)
+        return sample(self.generator, n, seed, self.conditional, labels, z, self.device)
 
     @torch.no_grad()
     def to_audio(self, x: torch.Tensor, batch: int = 128, progress: bool = False) -> torch.Tensor:
@@ -110,11 +101,10 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
     one was asked for (conditional) or is heard as (by the classifier), through the same
     Griffin-Lim and the same loudness normalisation, so a pair differs only by the generator.
     """
-    from ganaudio.audio.wav import write_wav
     from ganaudio.plots.spectrogram import plot_digit_grid, plot_spectrogram, plot_spectrogram_grid
 
     rc = cfg.render
-    sampler = Sampler(latest_checkpoint(model_dir, KIND), mels_dir, cfg)
+    sampler = Sampler(trained_checkpoint(model_dir, KIND), mels_dir, cfg)
     sr = sampler.mel_cfg.sample_rate
     pairs = out_dir / "pairs"
     pairs.mkdir(parents=True, exist_ok=True)
@@ -141,13 +131,11 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
     pool_labels = judge.classify(sampler.to_audio(pool))
     plot_digit_grid(real.x, real.labels, pool, pool_labels, out_dir / "digits_real_vs_generated.png")
 
-    z0, z1 = sampler.generator.sample_latent(2, generator=torch.Generator().manual_seed(rc.seed + 1), device="cpu")
-    alphas = torch.linspace(0, 1, rc.interpolation_steps)[:, None]
-    interp = sampler.spectrograms(len(alphas), rc.seed, z=(1 - alphas) * z0 + alphas * z1,
-                                  labels=torch.zeros(len(alphas), dtype=torch.long))
-    plot_spectrogram_grid(interp, out_dir / "interpolation.png", titles=[f"{a:.2f}" for a in alphas[:, 0]],
-                          ncols=len(alphas))
-    write_wav(out_dir / "interpolation.wav", sampler.to_audio(interp).flatten().numpy(), sr)
+    z = interpolation_latents(sampler.generator, rc.interpolation_steps, rc.seed + 1)
+    interp = sampler.spectrograms(len(z), rc.seed, z=z, labels=torch.zeros(len(z), dtype=torch.long))
+    plot_spectrogram_grid(interp, out_dir / "interpolation.png", ncols=len(z),
+                          titles=[f"{a:.2f}" for a in torch.linspace(0, 1, len(z)).tolist()])
+    write_wav(out_dir / "interpolation.wav", sampler.to_audio(interp).flatten(), sr)
 
     tracker.log_artifacts(out_dir, "samples")
     return {"samples": int(len(x)), "real_samples": int(len(real_x)), "sample_rate": sr,
@@ -184,7 +172,7 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     ec = cfg.eval
     judge = DigitJudge(mels_dir, classifier_path, split, is_splits=ec.is_splits, ndb_bins=ec.ndb_bins, seed=ec.seed)
     rows, heard = {}, {}
-    for name, ckpt in (("trained", latest_checkpoint(model_dir, KIND)), ("untrained", initial_checkpoint(model_dir, KIND))):
+    for name, ckpt in judged_checkpoints(model_dir, KIND).items():
         sampler = Sampler(ckpt, mels_dir, cfg)
         asked = balanced_digits(ec.n_samples) if sampler.conditional else None
         audio = sampler.to_audio(sampler.spectrograms(ec.n_samples, ec.seed, labels=asked), progress=progress)
@@ -195,25 +183,16 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     # inversion does not involve the generator, so the last sampler serves).
     rows["real_inverted"] = judge.figures(*judge.embed(judge.analyse(sampler.to_audio(judge.real.x))),
                                           fid_ref=judge.train_feats)
-    result = {metric: {row: rows[row][metric] for row in rows} for metric in rows["trained"]}
-    result["classifier_test_accuracy"] = (classifier_metrics or {}).get("test_accuracy")
-    result["split"] = split
+    result = report(rows, judge, ec.n_samples, classifier_metrics, tracker)
     result["conditional"] = sampler.conditional
-    result["n_samples"] = {"generated": ec.n_samples, split: int(len(judge.real)), "train": int(len(judge.train))}
     real_counts = torch.bincount(judge.real.labels, minlength=10).tolist()
     result["heard_digit_counts"] = {"trained": _counts(heard["trained"]), "untrained": _counts(heard["untrained"]),
                                     "real": real_counts}
-    is_t, is_u = rows["trained"]["inception_score"]["mean"], rows["untrained"]["inception_score"]["mean"]
-    result["headline"] = {"is_ratio_vs_untrained": is_t / is_u,
-                          "fid_ratio_vs_untrained": rows["trained"]["fid"] / rows["untrained"]["fid"]}
-    flat = {"inception_score": is_t, "fid": rows["trained"]["fid"], "ndb_k": rows["trained"]["ndb_k"],
-            "d_self": rows["trained"]["d_self"], "d_train": rows["trained"]["d_train"],
-            **{f"headline/{k}": v for k, v in result["headline"].items()}}
     if sampler.conditional:
         result["per_digit_accuracy"] = {name: digit_confusion(asked.numpy(), heard[name]) for name in heard}
         trained = result["per_digit_accuracy"]["trained"]
-        flat["digit_accuracy/mean"] = trained["mean"]
-        flat.update({f"digit_accuracy/{d}": a for d, a in enumerate(trained["per_digit"])})
+        tracker.log_metrics({"digit_accuracy/mean": trained["mean"],
+                             **{f"digit_accuracy/{d}": a for d, a in enumerate(trained["per_digit"])}})
     if digits_png is not None:
         from ganaudio.plots.digits import plot_confusion, plot_digit_shares
 
@@ -224,7 +203,6 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
             plot_digit_shares(result["heard_digit_counts"]["trained"], real_counts, digits_png,
                               title=f"digits heard in generated vs real {split} clips")
         tracker.log_artifact(digits_png)
-    tracker.log_metrics(flat)
     return result
 
 

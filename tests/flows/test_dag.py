@@ -15,14 +15,17 @@ DVC_YAML = ROOT / "dvc.yaml"
 
 def test_all_runs_every_stage_in_dependency_order():
     order = dag.plan(DVC_YAML, "all")
-    assert order == ["fetch_maestro", "fetch_sc09", "notes", "mels", "train_pianogan", "render_pianogan",
-                     "eval_pianogan", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan"]
+    assert order == ["fetch_maestro", "fetch_sc09", "notes", "mels", "waves", "train_pianogan", "render_pianogan",
+                     "eval_pianogan", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan",
+                     "train_wavegan", "render_wavegan", "eval_wavegan"]
 
 
 @pytest.mark.parametrize("gan, expected", [
     ("pianogan", ["fetch_maestro", "notes", "train_pianogan", "render_pianogan", "eval_pianogan"]),
     ("spectogan", ["fetch_sc09", "mels", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan"]),
-    ("data", ["fetch_maestro", "fetch_sc09", "notes", "mels"]),
+    ("wavegan", ["fetch_sc09", "mels", "waves", "train_classifier", "train_wavegan", "render_wavegan",
+                 "eval_wavegan"]),
+    ("data", ["fetch_maestro", "fetch_sc09", "notes", "mels", "waves"]),
 ])
 def test_each_gan_gets_only_the_stages_it_needs(gan, expected):
     assert dag.plan(DVC_YAML, gan) == expected

@@ -136,7 +136,7 @@ def test_build_models_both_kinds_and_spectral_norm_flag():
     with pytest.raises(ValueError, match="seq_len"):
         build_models("pianogan", PianoGANModelConfig(d=2), tc, (4, 128))
     with pytest.raises(ValueError, match="unknown GAN kind"):
-        build_models("wavegan", PianoGANModelConfig(), tc, (4, 256))
+        build_models("melgan", PianoGANModelConfig(), tc, (4, 256))
 
 
 def test_load_generator_rebuilds_from_generator_file(tmp_path):

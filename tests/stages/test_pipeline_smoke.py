@@ -141,6 +141,29 @@ def test_spectogan_render_and_eval(ws):
     assert len(accuracy["per_digit"]) == 10 and sum(map(sum, accuracy["confusion"])) == metrics["n_samples"]["generated"]
 
 
+def test_wavegan_waves_render_and_eval(ws):
+    import soundfile as sf
+    import torch
+
+    waves, mels = torch.load(ws / "data/processed/waves/train.pt"), torch.load(ws / "data/processed/mels/train.pt")
+    assert waves["files"] == mels["files"] and waves["x"].shape[1:] == (1, 16384)
+    samples = ws / "reports/wavegan/samples"
+    wavs = sorted(samples.glob("sample_*.wav"))
+    assert len(wavs) == 2
+    info = sf.info(str(wavs[0]))
+    assert (info.samplerate, info.channels, info.frames) == (16000, 1, 16384)
+    for name in ("sample_00.png", "digits_real_vs_generated.png", "waveforms_real_vs_generated.png",
+                 "interpolation.png", "interpolation.wav"):
+        assert (samples / name).stat().st_size > 0, name
+    train = json.loads((ws / "reports/wavegan/train.json").read_text())
+    assert train["monitor"]["key"] == "fid" and (ws / "models/wavegan/best.pt").exists()  # the valid-split monitor ran
+    metrics = json.loads((ws / "reports/wavegan/metrics.json").read_text())
+    spec = json.loads((ws / "reports/spectogan/metrics.json").read_text())
+    assert set(metrics["fid"]) == {"trained", "untrained", "real"}
+    assert metrics["fid"]["real"] == spec["fid"]["real"]  # one judge: the same real row for both GANs
+    assert set(metrics["headline"]) == set(spec["headline"]) and metrics["split"] == "test"
+
+
 def test_second_repro_does_nothing(ws, workspace_tools):
     dvc = workspace_tools.dvc
     status = dvc(ws, "status")
@@ -156,16 +179,18 @@ def test_every_stage_logged_a_tagged_mlflow_run(ws, workspace_tools):
     try:
         mlflow = import_mlflow()
         mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
-        runs = mlflow.search_runs(experiment_names=["data", "pianogan", "spectogan"], output_format="list")
+        runs = mlflow.search_runs(experiment_names=["data", "pianogan", "spectogan", "wavegan"], output_format="list")
     finally:
         os.environ.pop("MLFLOW_TRACKING_URI")
     stages = {r.data.tags["ganaudio.stage"] for r in runs}
-    assert stages >= {"fetch_maestro", "fetch_sc09", "notes", "mels", "train_pianogan", "render_pianogan",
-                      "eval_pianogan", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan"}
+    assert stages >= {"fetch_maestro", "fetch_sc09", "notes", "mels", "waves", "train_pianogan", "render_pianogan",
+                      "eval_pianogan", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan",
+                      "train_wavegan", "render_wavegan", "eval_wavegan"}
     assert all(len(r.data.tags["git.commit"]) == 40 for r in runs)
 
 
-@pytest.mark.parametrize("gan, suffixes", [("pianogan", {".mid", ".wav"}), ("spectogan", {".wav", ".png"})])
+@pytest.mark.parametrize("gan, suffixes", [("pianogan", {".mid", ".wav"}), ("spectogan", {".wav", ".png"}),
+                                          ("wavegan", {".wav", ".png"})])
 def test_generate_command_writes_playable_files(ws, workspace_tools, tmp_path, gan, suffixes):
     import subprocess
     import sys

@@ -1,0 +1,96 @@
+"""Train WaveGAN variants and score them on the VALID split as they train, without DVC or MLflow.
+
+Each variant is params.yaml's `wavegan` section with overrides, trained by the same
+`ganaudio.tasks.wavegan.train` the DVC stage calls, in chunks of `--every` steps (a run resumes
+exactly where it stopped); after each chunk the judge scores the latest generator against the
+valid split. One variant at a time: on 2 CPU cores two would contend for the cores.
+
+    python experiments/wavegan_variants.py --out /tmp/wavegan_variants hinge_d8 wgangp_d8
+    python experiments/wavegan_variants.py --list
+
+Needs data/processed/{waves,mels} and models/classifier/classifier.pt. Writes <out>/<variant>/
+(checkpoints) and <out>/results.json, and prints one row per scored checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ganaudio.config import deep_merge, load_params
+
+# The screens: d=8, batch 32 (the step cost the same-minutes budget affords ~8,000 of), one thing changed each.
+_HINGE = {"loss": "hinge", "spectral_norm": True, "critic_steps": 1, "lr_g": 1e-4, "lr_d": 4e-4, "betas": [0.0, 0.9],
+          "batch_size": 32}
+_WGANGP = {"loss": "wgan-gp", "spectral_norm": False, "critic_steps": 1, "lr_g": 1e-4, "lr_d": 1e-4,
+           "betas": [0.5, 0.9], "batch_size": 32}
+VARIANTS: dict[str, dict] = {
+    "cpu_preset": {},  # params.yaml's wavegan section as it stands
+    "hinge_d8": {"model": {"d": 8}, "train": _HINGE},  # SpectoGAN's cpu recipe
+    "hinge_d8_lrg4": {"model": {"d": 8}, "train": {**_HINGE, "lr_g": 4e-4}},
+    "wgangp_d8_c1_lr2": {"model": {"d": 8}, "train": {**_WGANGP, "lr_g": 2e-4, "lr_d": 2e-4}},
+    "wgangp_d8_c2": {"model": {"d": 8}, "train": {**_WGANGP, "critic_steps": 2}},
+    "hinge_d16": {"model": {"d": 16}, "train": _HINGE},
+}
+
+
+def run(name: str, out: Path, steps: int, every: int, n_eval: int) -> list[dict]:
+    import torch
+
+    from ganaudio.config import RuntimeConfig
+    from ganaudio.tasks import wavegan
+    from ganaudio.tasks.common import latest_checkpoint
+    from ganaudio.tasks.judge import DigitJudge
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    params = load_params("params.yaml", {"wavegan": deep_merge(VARIANTS[name], {"train": {"steps": steps}})})
+    cfg = params.wavegan
+    judge = DigitJudge(Path("data/processed/mels"), Path("models/classifier/classifier.pt"), "valid", seed=cfg.eval.seed)
+    rows = []
+    for target in range(every, steps + 1, every):
+        cfg.train.steps = target
+        t0 = time.perf_counter()
+        summary = wavegan.train(cfg, RuntimeConfig(workers=0, progress=False, mlflow=False),
+                                Path("data/processed/waves"), out / name)
+        audio = wavegan.Sampler(latest_checkpoint(out / name, "wavegan")).audio(n_eval, cfg.eval.seed)
+        figs = judge.score_audio(audio)
+        row = {"variant": name, "step": target, "train_seconds": summary["train_seconds"],
+               "steps_per_s": summary["steps_per_s"], "load": os.getloadavg()[0],
+               "is_valid": figs["inception_score"]["mean"], "fid_valid": figs["fid"], "ndb_k": figs["ndb_k"],
+               "median_rms": float(audio.square().mean(1).sqrt().median()), "chunk_s": time.perf_counter() - t0}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("variants", nargs="*")
+    ap.add_argument("--out", type=Path, default=Path("/tmp/wavegan_variants"))
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--every", type=int, default=500)
+    ap.add_argument("--n-eval", type=int, default=500, help="generated clips per valid-split score")
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+    if args.list or not args.variants:
+        print("\n".join(f"{k}: {v}" for k, v in VARIANTS.items()))
+        return
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        sys.exit(f"unknown variant(s) {unknown}; --list shows them")
+    results_path = args.out / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    for name in args.variants:
+        results[name] = run(name, args.out, args.steps, args.every, args.n_eval)
+        args.out.mkdir(parents=True, exist_ok=True)
+        results_path.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
