@@ -16,15 +16,13 @@ and <out>/results.json, and prints one row per variant.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from experiments.runner import cli, save_result
 from ganaudio.config import deep_merge, load_params
 
 _TIME = {"time_head": "categorical"}
@@ -101,7 +99,7 @@ def run_variant(name: str, overrides: dict, params: str, notes_dir: str, out: st
     metrics = evaluate(p.pianogan, model_dir, Path(notes_dir), split=SELECTION_SPLIT)
     result = {"variant": name, "overrides": overrides, "train_seconds": seconds,
               "steps_per_s": summary["steps_per_s"], "steps": p.pianogan.train.steps, **metrics}
-    (Path(out) / f"{name}.json").write_text(json.dumps(result, indent=2))  # kept if a later variant fails
+    save_result(out, result)  # kept if a later variant fails
     return result
 
 
@@ -120,47 +118,9 @@ HEADER = (f"{'variant':22s} {'score':>7s} {'std':>6s} {'iid':>7s} {'std':>6s} {'
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("variants", nargs="*", default=["base", "full"])
-    ap.add_argument("--out", default="experiments/out")
-    ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--notes", default="data/processed/notes")
-    ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads per variant")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                    help="override for every variant, e.g. train.steps=800")
-    ap.add_argument("--list", action="store_true")
-    args = ap.parse_args(argv)
-    if args.list:
-        for name, o in VARIANTS.items():
-            print(f"{name:22s} {json.dumps(o)}")
-        return 0
-    unknown = [v for v in args.variants if v not in VARIANTS]
-    if unknown:
-        ap.error(f"unknown variants {unknown}; --list shows them")
-    common: dict = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        node = {}
-        cur = node
-        *path, last = key.split(".")
-        for k in path:
-            cur = cur.setdefault(k, {})
-        cur[last] = json.loads(value)
-        common = deep_merge(common, node)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_variant, v, deep_merge(VARIANTS[v], common), args.params, args.notes,
-                               args.out, args.threads) for v in args.variants]
-        for f in as_completed(futures):
-            print(row(f.result()), flush=True)
-        results = [f.result() for f in futures]
-    (Path(args.out) / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"structure score vs {SELECTION_SPLIT} (0 = iid_notes, 1 = reference), mean and std over draws")
-    print(HEADER)
-    for r in results:
-        print(row(r))
-    return 0
+    header = (f"structure score vs {SELECTION_SPLIT} (0 = iid_notes, 1 = reference), mean and std over draws\n"
+              + HEADER)
+    return cli(__doc__, VARIANTS, run_variant, row, header, "notes", "data/processed/notes", ["base", "full"], argv)
 
 
 if __name__ == "__main__":

@@ -306,13 +306,13 @@ class SpectoGANConfig:
 
 @dataclass
 class WaveGANModelConfig:
-    latent_dim: int = 100
-    d: int = 64  # channel width multiplier: 16d channels after the dense layer
-    kernel_size: int = 25
-    stride: int = 4  # five layers: 16 · 4^5 = 16,384 samples
-    phase_shuffle: int = 2  # critic: each example shifted by a random -n..n samples between layers; 0: off
+    latent_dim: Count = 100
+    d: Count = 64  # channel width multiplier: 16d channels after the dense layer
+    kernel_size: Annotated[int, Range(lo=2)] = 25
+    stride: Annotated[int, Range(lo=2)] = 4  # five layers: 16 · 4^5 = 16,384 samples
+    phase_shuffle: Annotated[int, Range(lo=0)] = 2  # critic: each example shifted by a random -n..n samples between layers; 0: off
     conditional: bool = False
-    n_classes: int = 10
+    n_classes: Annotated[int, Range(lo=2)] = 10
 
 
 @dataclass

@@ -4,11 +4,14 @@ logging to the model registry."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganaudio.config import RuntimeConfig, to_dict
 from ganaudio.errors import MissingInputError
 from ganaudio.utils.tracking import CHECKPOINT_TAG, Tracker, file_digest
+
+if TYPE_CHECKING:  # annotations only: flows import this module without torch
+    import torch
 
 
 def fit(kind: str, cfg: Any, runtime: RuntimeConfig, dataset, out_dir: Path, tracker: Tracker = Tracker(), *,
@@ -65,13 +68,14 @@ def judged_checkpoints(model_dir: Path, kind: str) -> dict[str, Path]:
     return {"trained": trained_checkpoint(model_dir, kind), "untrained": initial_checkpoint(model_dir, kind)}
 
 
-@torch.no_grad()
 def sample(generator, n: int, seed: int, conditional: bool, labels: torch.Tensor | None = None,
            z: torch.Tensor | None = None, device: str | torch.device = "cpu", batch: int = 256) -> torch.Tensor:
     """n outputs of `generator` (or one per row of `z`), on the CPU, reproducible from `seed`.
 
     A conditional generator gets `labels`, or random digits drawn from the same seed.
     """
+    import torch  # here, not at the top: flows import this module without torch
+
     g = torch.Generator().manual_seed(seed)
     if z is None:
         z = generator.sample_latent(n, generator=g, device="cpu")
@@ -80,12 +84,15 @@ def sample(generator, n: int, seed: int, conditional: bool, labels: torch.Tensor
     out = []
     for i in range(0, len(z), batch):
         y = labels[i:i + batch].to(device) if conditional else None
-        out.append(generator(z[i:i + batch].to(device), y).float().cpu())
+        with torch.no_grad():
+            out.append(generator(z[i:i + batch].to(device), y).float().cpu())
     return torch.cat(out)
 
 
 def interpolation_latents(generator, steps: int, seed: int) -> torch.Tensor:
     """(steps, Z): a straight line between two latents drawn from `seed`, both ends included."""
+    import torch
+
     z0, z1 = generator.sample_latent(2, generator=torch.Generator().manual_seed(seed), device="cpu")
     alphas = torch.linspace(0, 1, steps)[:, None]
     return (1 - alphas) * z0 + alphas * z1
