@@ -82,6 +82,6 @@ def test_cycles_and_unknown_names_are_clear_errors(tmp_path):
     with pytest.raises(dag.DagError, match="no stage named nope"):
         dag.plan(path, targets=["nope"])
     with pytest.raises(dag.DagError, match="unknown --gan"):
-        dag.plan(path, "wavegan")
+        dag.plan(path, "musegan")
     with pytest.raises(dag.DagError, match="not found"):
         dag.plan(tmp_path / "missing.yaml")
