@@ -32,17 +32,19 @@ def stepper(kind: str, cfg):
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.train.lr_g, betas=tuple(cfg.train.betas))
     opt_d = torch.optim.Adam(c.parameters(), lr=cfg.train.lr_d, betas=tuple(cfg.train.betas))
     real = torch.rand(cfg.train.batch_size, *SHAPES[kind]) * 2 - 1
+    # A conditional recipe (SpectoGAN's cpu preset) pays for its labels too.
+    labels = torch.randint(0, 10, (len(real),)) if getattr(cfg.model, "conditional", False) else None
 
     def step() -> None:
         for _ in range(cfg.train.critic_steps):
             with torch.no_grad():
-                fake = g(g.sample_latent(len(real)))
-            d_loss, _ = loss.critic_loss(c, real, fake)
+                fake = g(g.sample_latent(len(real)), labels)
+            d_loss, _ = loss.critic_loss(c, real, fake, labels)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
         c.requires_grad_(False)
-        g_loss, _ = loss.generator_loss(c, g(g.sample_latent(len(real))))
+        g_loss, _ = loss.generator_loss(c, g(g.sample_latent(len(real)), labels), labels)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
