@@ -102,8 +102,6 @@ def generate(args: argparse.Namespace) -> list[Path]:
             written += [args.out / f"pianogan_{i:03d}.mid", args.out / f"pianogan_{i:03d}.wav"]
         return written
 
-    import torch
-
     from ganaudio.audio.wav import write_wav
     from ganaudio.config import SpectoGANConfig
     from ganaudio.plots.spectrogram import plot_spectrogram
@@ -112,11 +110,7 @@ def generate(args: argparse.Namespace) -> list[Path]:
     data = args.data or Path("data/processed/mels")
     _exists(data / "stats.pt", "mels")
     sampler = Sampler(checkpoint, data, params.spectogan if params else SpectoGANConfig())
-    labels = None
-    if args.digit is not None:
-        if not sampler.conditional:
-            raise BadInputError(f"{args.checkpoint} is an unconditional model; --digit needs spectogan.model.conditional: true")
-        labels = torch.full((args.n,), args.digit, dtype=torch.long)
+    labels = _digit_labels(args, sampler.conditional)
     args.out.mkdir(parents=True, exist_ok=True)
     x = sampler.spectrograms(args.n, args.seed, labels=labels)
     audio = sampler.to_audio(x)
@@ -130,18 +124,13 @@ def generate(args: argparse.Namespace) -> list[Path]:
 
 def generate_wavegan(args: argparse.Namespace, checkpoint: Path, sr: int) -> list[Path]:
     """WAVs straight from the generator (no inversion, no data needed) at the data's rate `sr`, a waveform PNG each."""
-    import torch
 
     from ganaudio.plots.waveform import plot_waveform
     from ganaudio.audio.wav import write_wav
     from ganaudio.tasks.wavegan import Sampler
 
     sampler = Sampler(checkpoint)
-    labels = None
-    if args.digit is not None:
-        if not sampler.conditional:
-            raise BadInputError(f"{args.checkpoint} is an unconditional model; --digit needs wavegan.model.conditional: true")
-        labels = torch.full((args.n,), args.digit, dtype=torch.long)
+    labels = _digit_labels(args, sampler.conditional)
     args.out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for i, wav in enumerate(sampler.audio(args.n, args.seed, labels=labels)):
@@ -149,6 +138,18 @@ def generate_wavegan(args: argparse.Namespace, checkpoint: Path, sr: int) -> lis
         written += [write_wav(stem.with_suffix(".wav"), wav, sr), stem.with_suffix(".png")]
         plot_waveform(wav, None, stem.with_suffix(".png"), sr, title=stem.name)
     return written
+
+
+def _digit_labels(args: argparse.Namespace, conditional: bool):
+    """(n,) labels all `--digit` for a conditional digit GAN; None without --digit; an error for an unconditional one."""
+    if args.digit is None:
+        return None
+    if not conditional:
+        raise BadInputError(f"{args.checkpoint} is an unconditional model; --digit needs "
+                            f"{args.gan}.model.conditional: true")
+    import torch
+
+    return torch.full((args.n,), args.digit, dtype=torch.long)
 
 
 def _exists(path: Path, stage: str) -> Path:

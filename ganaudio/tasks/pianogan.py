@@ -14,7 +14,7 @@ from ganaudio.data.datasets import NoteWindows
 from ganaudio.data.windows import NoteStats
 from ganaudio.errors import MissingInputError
 from ganaudio.models.pianogan import NoteEncoding
-from ganaudio.tasks.common import fit, initial_checkpoint, latest_checkpoint
+from ganaudio.tasks.common import fit, judged_checkpoints, trained_checkpoint
 from ganaudio.utils.io import atomic_path
 from ganaudio.utils.tracking import Tracker
 
@@ -75,7 +75,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     from ganaudio.plots.piano import plot_piano_roll, plot_piano_rolls
 
     rc = cfg.render
-    ckpt = latest_checkpoint(model_dir, KIND)
+    ckpt = trained_checkpoint(model_dir, KIND)
     stats = NoteStats.from_json(notes_dir / "stats.json")
     pairs = out_dir / "pairs"
     pairs.mkdir(parents=True, exist_ok=True)
@@ -144,7 +144,7 @@ def evaluate(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, tracker: Tra
     log.info("evaluate: %d generated windows per draw, %d draws per row, against %d %s windows",
              ec.n_samples, ec.seeds, len(target), split)
     scorer = Scorer(target, train, copy_run=ec.copy_run)
-    checkpoints = {"trained": latest_checkpoint(model_dir, KIND), "untrained": initial_checkpoint(model_dir, KIND)}
+    checkpoints = judged_checkpoints(model_dir, KIND)  # the files the eval stage tags and promotion judges
 
     def draw(row: str, seed: int) -> np.ndarray:
         if row in checkpoints:

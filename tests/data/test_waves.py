@@ -9,7 +9,7 @@ import torch
 
 from ganaudio.data import mels as M
 from ganaudio.data.waves import extract_waves
-from test_mels import preset, tone, write_sc09
+from test_mels import preset, tone, write_bad_clips, write_sc09
 
 
 def test_waves_hold_the_mels_stage_clips_in_the_same_order_with_the_same_labels(tmp_path):
@@ -43,3 +43,19 @@ def test_missing_split_fails_before_anything_is_written(tmp_path):
     with pytest.raises(FileNotFoundError, match="valid: split folder missing"):
         extract_waves(tmp_path, tmp_path / "out", preset("cpu"))
     assert not (tmp_path / "out").exists()
+
+
+def test_unusable_clips_are_skipped_like_the_mels_stage_skips_them(tmp_path):
+    """Waves and mels hold the same clips row for row, so a clip mels leaves out waves leaves out too."""
+    cfg = preset("cpu", max_failed_share=0.5)
+    write_sc09(tmp_path / "sc09", cfg)
+    write_bad_clips(tmp_path / "sc09" / "train")
+    M.extract_mels(tmp_path / "sc09", tmp_path / "mels", cfg)
+    summary = extract_waves(tmp_path / "sc09", tmp_path / "waves", cfg)
+    assert summary["failed"] == 3 and summary["failed_by_reason"] == {"empty": 1, "silent": 1, "unreadable": 1}
+    for split in ("train", "valid", "test"):
+        waves, mels = torch.load(tmp_path / "waves" / f"{split}.pt"), torch.load(tmp_path / "mels" / f"{split}.pt")
+        assert waves["files"] == mels["files"] and torch.equal(waves["labels"], mels["labels"])
+        assert len(waves["x"]) == len(waves["files"])
+    with pytest.raises(Exception, match="mels.max_failed_share"):
+        extract_waves(tmp_path / "sc09", tmp_path / "strict", preset("cpu", max_failed_share=0.1))
