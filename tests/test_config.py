@@ -189,7 +189,8 @@ def test_check_params_fails_on_a_bad_file_and_passes_a_workspace_without_one(tmp
 def test_gpu_preset_is_the_cpu_recipe_wider_on_the_same_mels():
     cpu = params_from_dict({}).spectogan
     gpu = params_from_dict({"spectogan": {"preset": "gpu"}}).spectogan
-    assert gpu.model.d == 64 and gpu.train.batch_size == 2 * cpu.train.batch_size
+    assert gpu.model.d == 64 and gpu.train.batch_size == 4 * cpu.train.batch_size
+    assert gpu.model.kernel_size == cpu.model.kernel_size
     same = ("loss", "spectral_norm", "critic_steps", "lr_g", "lr_d", "betas", "r1_weight", "augment", "ema_decay")
     assert {k: getattr(gpu.train, k) for k in same} == {k: getattr(cpu.train, k) for k in same}
     assert gpu.model.conditional == cpu.model.conditional

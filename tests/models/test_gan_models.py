@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig
-from ganaudio.models.layers import down1d, up1d, up_padding, unwrap
+from ganaudio.models.layers import down1d, up1d, up2d, up_padding, unwrap
 from ganaudio.models.pianogan import PianoCritic, PianoGenerator
 from ganaudio.models.registry import build_models, config_dict, load_generator
 from ganaudio.models.specgan import SpecGANCritic, SpecGANGenerator, plan
@@ -61,8 +61,9 @@ def test_categorical_pitch_head_builds_131_channels():
 
 @pytest.mark.parametrize("shape,layers", [((1, 64, 64), 4), ((1, 128, 128), 5), ((1, 32, 64), 3)])
 @pytest.mark.parametrize("conditional", [False, True])
-def test_specgan_shapes_follow_the_data(shape, layers, conditional):
-    cfg = SpectoGANModelConfig(d=1, conditional=conditional)
+@pytest.mark.parametrize("kernel_size", [4, 5])  # the cpu preset's 4, the paper's 5
+def test_specgan_shapes_follow_the_data(shape, layers, conditional, kernel_size):
+    cfg = SpectoGANModelConfig(d=1, conditional=conditional, kernel_size=kernel_size)
     g, c = SpecGANGenerator(cfg, shape), SpecGANCritic(cfg, shape, spectral_norm=conditional)
     assert len(g.ups) == len(c.downs) == layers == plan(shape)[0]
     b = random.randint(1, 4)
@@ -169,3 +170,16 @@ def test_unwrap_peels_compile_wrapper():
     m = nn.Linear(2, 2)
     assert unwrap(torch.compile(m)) is m
     assert unwrap(m) is m
+
+
+@pytest.mark.parametrize("kernel_size,even", [(4, True), (5, False)])
+def test_transposed_kernel_divisible_by_the_stride_covers_every_pixel_evenly(kernel_size, even):
+    # Why the cpu preset uses 4x4 kernels: with all-ones weights, each output pixel of a stride-2
+    # transposed conv sums as many taps as cover it. 4 = 2x2 taps everywhere; 5 alternates 9/6/4.
+    up = up2d(1, 1, kernel_size)
+    with torch.no_grad():
+        up.weight.fill_(1.0)
+        up.bias.zero_()
+    y = up(torch.ones(1, 1, 8, 8))[0, 0, 4:-4, 4:-4]  # the interior, away from the borders
+    assert y.shape == (8, 8)
+    assert bool((y == y[0, 0]).all()) == even, y
