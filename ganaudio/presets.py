@@ -22,7 +22,7 @@ _CPU_TRAIN = {
     "lr_g": 1e-4, "lr_d": 4e-4, "betas": [0.0, 0.9], "ema_decay": 0.999,
 }
 _SPECTO_MODEL = {"conditional": True, "d": 16, "kernel_size": 4, "minibatch_std": True}
-_SPECTO_TRAIN = {**_CPU_TRAIN, "lr_g": 2e-4, "batch_size": 32, "steps": 7900, "checkpoint_every": 250}
+_SPECTO_TRAIN = {**_CPU_TRAIN, "lr_g": 2e-4, "batch_size": 32, "steps": 6500, "checkpoint_every": 250}
 _PIANO_HEADS = {"pitch_head": "categorical", "time_head": "categorical", "key_latent": True,
                 "global_bias": True, "critic_summary": True, "pitch_range_prior": True}
 _DEBUG_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "log_every": 1}
@@ -51,7 +51,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # Screen 3 (docs/SPECTOGAN_EXPERIMENTS.md, valid split, equal minutes): 4x4 kernels (no uneven
         # overlap; 1.4x the steps/s of 5x5), batch 32 and lr_g 2e-4 reach valid FID 37 where the
         # 5x5 / batch 64 / 1e-4 recipe reached 101 in more time; the critic's minibatch-std channel
-        # then edged every figure (FID 34, NDB/k 0.44). 7,900 steps: ~1,150 s at 6.9 steps/s idle.
+        # then edged every figure (FID 34, NDB/k 0.44). The screen ran 7,900 steps (1,150 s at the
+        # benchmark's 6.9 steps/s); the real loop runs 5.7 steps/s on 2 idle cores, so the preset takes
+        # 6,500 steps: ~19 min.
         "cpu": {"model": _SPECTO_MODEL, "train": _SPECTO_TRAIN, "eval": {"n_samples": 1000}},
         # One GPU, about 10 minutes: the cpu recipe at the paper's width (d=64) and 4x the batch,
         # on the same 64x64 mels (no data stage rerun). Not yet timed on a GPU: the step count is an
