@@ -32,8 +32,10 @@ def cells(metrics: dict, row: str) -> list[str]:
 def training(train: dict | None) -> str:
     if not train:
         return "–"
-    steps = train.get("steps_run", train.get("steps"))
-    return f"{steps:,} steps, {train['train_seconds'] / 60:.0f} min"
+    # The step the model reached, over every invocation: a resumed or already-finished run's
+    # `steps_run` counts only the last one.
+    reached = (train.get("resumed_from") or 0) + train.get("steps_run", 0) if "steps_run" in train else train["steps"]
+    return f"{reached:,} steps, {train['train_seconds'] / 60:.0f} min"
 
 
 def table(reports: Path) -> str:
