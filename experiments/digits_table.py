@@ -35,7 +35,7 @@ def training(train: dict | None) -> str:
     # The step the model reached, over every invocation: a resumed or already-finished run's
     # `steps_run` counts only the last one.
     reached = (train.get("resumed_from") or 0) + train.get("steps_run", 0) if "steps_run" in train else train["steps"]
-    return f"{reached:,} steps, {train['train_seconds'] / 60:.0f} min"
+    return f"{reached:,} steps, {train['train_seconds'] / 60:.1f} min"
 
 
 def table(reports: Path) -> str:
