@@ -35,6 +35,11 @@ VARIANTS = {  # name: (model overrides, train overrides)
     "batch128": ({}, {"batch_size": 128}),
     "d24": ({"d": 24}, {}),
     "d32": ({"d": 32}, {}),
+    # Screen 3 (docs/SPECTOGAN_EXPERIMENTS.md) gave each recipe the same minutes from these ratios.
+    "kernel4": ({"kernel_size": 4}, {}),
+    "kernel4_batch32": ({"kernel_size": 4}, {"batch_size": 32}),
+    "previous_cpu_preset": ({"conditional": True}, {}),
+    "cpu_preset": ({"conditional": True, "kernel_size": 4, "minibatch_std": True}, {"batch_size": 32}),
 }
 
 
@@ -93,10 +98,10 @@ def main() -> int:
     load_after = os.getloadavg()[0]
     base = statistics.median(times["base"])
     print(f"threads {args.threads}; load average {load_before:.2f} -> {load_after:.2f}")
-    print(f"{'variant':12s} {'steps/s':>8s} {'ratio':>6s} {'clips/s':>8s}")
+    print(f"{'variant':20s} {'steps/s':>8s} {'ratio':>6s} {'clips/s':>8s}")
     for n in names:
         rate = statistics.median(times[n])
-        print(f"{n:12s} {rate:8.2f} {rate / base:6.2f} {rate * steppers[n][1]:8.0f}")
+        print(f"{n:20s} {rate:8.2f} {rate / base:6.2f} {rate * steppers[n][1]:8.0f}")
     return 0
 
 

@@ -67,7 +67,8 @@ VARIANTS: dict[str, dict] = {name: deep_merge(SCREEN_BASE, o) for name, o in _SC
 VARIANTS["base"]["raw_row"] = True  # the EMA's own ablation, from the same run
 # Screen 3 starts from the conditional cpu recipe of screen 1 and gives every variant the same
 # minutes, not the same steps: steps = about 1,150 s x its steps/s on 2 idle cores (measured side by
-# side: kernel 5 / batch 64 2.54, kernel 4 / batch 64 3.63, kernel 4 / batch 32 6.88 steps/s), with
+# side: kernel 5 / batch 64 2.54, kernel 4 / batch 64 3.63, kernel 4 / batch 32 6.88 steps/s;
+# benchmarks/bench_spectogan_steps.py kernel4 kernel4_batch32 previous_cpu_preset cpu_preset), with
 # valid FID on 250 clips four times along the way. A kernel of 4 is divisible by the stride of 2,
 # so every output pixel gets the same number of kernel taps (no checkerboard from uneven overlap,
 # Odena et al. 2016), and it costs 16/25 of the 5x5's multiply-adds.

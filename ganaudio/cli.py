@@ -124,7 +124,6 @@ def generate(args: argparse.Namespace) -> list[Path]:
 
 def generate_wavegan(args: argparse.Namespace, checkpoint: Path, sr: int) -> list[Path]:
     """WAVs straight from the generator (no inversion, no data needed) at the data's rate `sr`, a waveform PNG each."""
-
     from ganaudio.plots.waveform import plot_waveform
     from ganaudio.audio.wav import write_wav
     from ganaudio.tasks.wavegan import Sampler
