@@ -211,8 +211,10 @@ class PianoGANModelConfig:
     kernel_size: Count = 25
     stride: Annotated[int, Range(lo=2)] = 4
     pitch_head: Literal["continuous", "categorical"] = "continuous"
-    gumbel_tau: Positive = 1.0  # categorical head: temperature of the straight-through Gumbel-softmax's gradient
-    pitch_sampling: Literal["softmax", "argmax"] = "softmax"  # categorical head: how samples pick a pitch
+    gumbel_tau: Positive = 1.0  # categorical heads: temperature of the straight-through softmax's gradient
+    # categorical heads, in training and sampling alike: softmax (a Gumbel-softmax draw per note) or
+    # argmax (straight-through argmax: each note a deterministic function of z)
+    pitch_sampling: Literal["softmax", "argmax"] = "softmax"
     time_head: Literal["continuous", "categorical"] = "continuous"  # step and duration: log value or one-hot bin
     time_bins: Annotated[int, Range(lo=16)] = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
     key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
@@ -250,10 +252,28 @@ class PianoEvalConfig:
 
 
 @dataclass
+class PianoPeerConfig:
+    """The autoregressive peer (models/note_lstm.py): an LSTM trained by maximum likelihood on the
+    same windows, for about the cpu preset's minutes, scored as the evaluation's `autoregressive` row."""
+
+    embed: Count = 64
+    hidden: Count = 256
+    layers: Count = 2
+    time_bins: Annotated[int, Range(lo=16)] = 32  # the GAN's step/duration grid
+    batch_size: Count = 32
+    lr: Positive = 2e-3
+    steps: Count = 6000
+    log_every: Count = 50
+    temperature: Positive = 1.0  # sampling: 1 plays the learned distribution as it is
+    seed: Seed = 0
+
+
+@dataclass
 class PianoGANConfig:
     preset: str = "cpu"
     model: PianoGANModelConfig = field(default_factory=PianoGANModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    peer: PianoPeerConfig = field(default_factory=PianoPeerConfig)
     render: PianoRenderConfig = field(default_factory=PianoRenderConfig)
     eval: PianoEvalConfig = field(default_factory=PianoEvalConfig)
 

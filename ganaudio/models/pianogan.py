@@ -308,18 +308,26 @@ class PianoGenerator(nn.Module):
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """What the critic sees: (B, NoteEncoding.channels, L), e.g. (B, 4, L) or (B, 131, L).
 
-        One-hot groups: a Gumbel-softmax one-hot while training (a sample from softmax(logits),
-        gradient through the tempered soft version), the argmax one-hot in eval mode.
+        One-hot groups, by `pitch_sampling`: "softmax" draws a Gumbel-softmax one-hot while training
+        (a sample from softmax(logits), gradient through the tempered soft version); "argmax" takes
+        the argmax one-hot, straight-through the tempered softmax. Eval mode: the argmax one-hot.
+        Why argmax: independent per-note draws from wide softmaxes erase whatever order the logits
+        hold (measured: pitch entropy 3.2 nats, order score below shuffled real notes); a
+        deterministic pick makes the sequence a function of z that the critic judges note by note.
         """
         if not self.onehot:
             return self.out(self._hidden(z))  # (B, 4, L)
         h, all_logits = self._heads(z)
         picked = {}
         for name, logits in all_logits.items():
-            if self.training:
+            if self.training and self.pitch_sampling == "softmax":
                 picked[name] = nn.functional.gumbel_softmax(logits, tau=self.tau, hard=True, dim=1)
             else:
-                picked[name] = nn.functional.one_hot(logits.argmax(1), logits.shape[1]).movedim(-1, 1).to(logits.dtype)
+                hard = nn.functional.one_hot(logits.argmax(1), logits.shape[1]).movedim(-1, 1).to(logits.dtype)
+                if self.training:  # straight-through argmax: the critic judges exactly what sampling plays
+                    soft = (logits / self.tau).softmax(1)
+                    hard = hard - soft.detach() + soft
+                picked[name] = hard
         return self._assemble(h, picked)
 
     def features(self, z: torch.Tensor, sampling: str | None = None,
