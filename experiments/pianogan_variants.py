@@ -84,7 +84,9 @@ VARIANTS["range_prior_tau05"] = {"model": {"pitch_range_prior": True, "gumbel_ta
 # Screen 7 (issue 18), valid split, order score: what makes the generator commit to an order.
 # Equal steps are equal minutes here: the variants cost the same per step (steps/s is recorded).
 VARIANTS["s7_gumbel"] = {}
-VARIANTS["s7_argmax"] = {"model": {"pitch_sampling": "argmax"}}
+VARIANTS["s7_argmax"] = {"model": {"train_notes": "argmax", "pitch_sampling": "argmax"}}
+VARIANTS["s7_soft"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax"}}
+VARIANTS["s7_soft_noise"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "position_noise": True}}
 
 
 def run_variant(name: str, overrides: dict, params: str, notes_dir: str, out: str, threads: int) -> dict:

@@ -211,10 +211,11 @@ class PianoGANModelConfig:
     kernel_size: Count = 25
     stride: Annotated[int, Range(lo=2)] = 4
     pitch_head: Literal["continuous", "categorical"] = "continuous"
-    gumbel_tau: Positive = 1.0  # categorical heads: temperature of the straight-through softmax's gradient
-    # categorical heads, in training and sampling alike: softmax (a Gumbel-softmax draw per note) or
-    # argmax (straight-through argmax: each note a deterministic function of z)
-    pitch_sampling: Literal["softmax", "argmax"] = "softmax"
+    gumbel_tau: Positive = 1.0  # categorical heads: temperature of the softmax behind the one-hot's gradient
+    # categorical heads: what the critic sees in training: gumbel (a Gumbel-softmax draw per note),
+    # argmax (straight-through argmax) or softmax (the distribution itself; samples take its argmax)
+    train_notes: Literal["gumbel", "argmax", "softmax"] = "gumbel"
+    pitch_sampling: Literal["softmax", "argmax"] = "softmax"  # categorical heads: how samples pick each note
     time_head: Literal["continuous", "categorical"] = "continuous"  # step and duration: log value or one-hot bin
     time_bins: Annotated[int, Range(lo=16)] = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
     key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
@@ -223,10 +224,14 @@ class PianoGANModelConfig:
     pitch_range_prior: bool = False  # categorical pitch: pitches outside the training range start 1000x less likely
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
+    position_noise: bool = False  # generator: per-position noise after each upsampling layer (StyleGAN-style)
 
     def validate(self) -> None:
         if self.kernel_size < self.stride:
             raise Invalid("kernel_size", self.kernel_size, f">= stride ({self.stride})")
+        if self.train_notes != "gumbel" and self.pitch_sampling != "argmax":
+            raise Invalid("pitch_sampling", self.pitch_sampling,
+                          f"argmax with train_notes {self.train_notes} (softmax draws notes the critic never judged)")
         if self.key_latent and self.pitch_head != "categorical":
             raise Invalid("key_latent", self.key_latent, "false unless pitch_head is categorical")
         if self.key_latent and self.latent_dim < 12:

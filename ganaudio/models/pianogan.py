@@ -183,7 +183,7 @@ class PianoGenerator(nn.Module):
         super().__init__()
         self.latent_dim = cfg.latent_dim
         self.encoding = NoteEncoding.of(cfg)
-        self.tau, self.pitch_sampling = cfg.gumbel_tau, cfg.pitch_sampling
+        self.tau, self.pitch_sampling, self.train_notes = cfg.gumbel_tau, cfg.pitch_sampling, cfg.train_notes
         n, self.start = plan(cfg.seq_len, cfg.stride)
         ch = widths(cfg.d, n)
         self.key = cfg.key_latent and self.encoding.pitch_one_hot
@@ -202,6 +202,10 @@ class PianoGenerator(nn.Module):
                         param.copy_(log - log.mean())
         self.dense = nn.Linear(cfg.latent_dim + N_PITCH_CLASSES * self.key, ch[0] * self.start)
         self.ups = nn.ModuleList(up1d(ch[i], ch[i + 1], cfg.kernel_size, cfg.stride) for i in range(n))
+        # position_noise: one Gaussian value per position after each upsampling layer, scaled per
+        # channel (StyleGAN's noise inputs). Scales start at 0: the model starts as without it.
+        self.noise_scales = nn.ParameterList(nn.Parameter(torch.zeros(1, ch[i + 1], 1)) for i in range(n)) \
+            if cfg.position_noise else None
         sizes = self.encoding.sizes
         self.onehot = [(name, size) for name, size in zip(FEATURES, sizes) if size > 1]
         n_cont = sum(size == 1 for size in sizes)
@@ -258,21 +262,26 @@ class PianoGenerator(nn.Module):
         v = self.pitch_values.float()  # (128,) standardised value of each MIDI pitch
         return -0.5 * ((v[None] - centre[:, None]) / log_width.exp()[:, None]) ** 2
 
-    def _hidden(self, z: torch.Tensor, key: torch.Tensor | None = None) -> torch.Tensor:
+    def _hidden(self, z: torch.Tensor, key: torch.Tensor | None = None,
+                noise: torch.Generator | None = None) -> torch.Tensor:
         x = torch.cat([z, key if key is not None else self.key_one_hot(z)], 1) if self.key else z
         h = torch.relu(self.dense(x)).view(z.shape[0], -1, self.start)  # (B, 16d, L/s**n)
-        for up in self.ups:
-            h = torch.relu(up(h))  # (B, C/2, L·s)
+        for i, up in enumerate(self.ups):
+            h = up(h)  # (B, C/2, L·s)
+            if self.noise_scales is not None:
+                n = torch.randn(h.shape[0], 1, h.shape[2], generator=noise, device=h.device, dtype=h.dtype)
+                h = h + self.noise_scales[i].to(h.dtype) * n
+            h = torch.relu(h)
         return h  # (B, d, seq_len)
 
     def logits(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """{name: (B, classes, L)} for every one-hot feature, key and global biases included."""
         return self._heads(z)[1]
 
-    def _heads(self, z: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _heads(self, z: torch.Tensor, noise: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The last hidden layer (B, d, L) and the one-hot features' logits."""
         key = self.key_one_hot(z) if self.key else None
-        h = self._hidden(z, key)
+        h = self._hidden(z, key, noise)
         out = {}
         if self.encoding.pitch_one_hot:
             out["pitch"] = self.pitch(h)
@@ -308,26 +317,30 @@ class PianoGenerator(nn.Module):
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """What the critic sees: (B, NoteEncoding.channels, L), e.g. (B, 4, L) or (B, 131, L).
 
-        One-hot groups, by `pitch_sampling`: "softmax" draws a Gumbel-softmax one-hot while training
-        (a sample from softmax(logits), gradient through the tempered soft version); "argmax" takes
-        the argmax one-hot, straight-through the tempered softmax. Eval mode: the argmax one-hot.
-        Why argmax: independent per-note draws from wide softmaxes erase whatever order the logits
-        hold (measured: pitch entropy 3.2 nats, order score below shuffled real notes); a
-        deterministic pick makes the sequence a function of z that the critic judges note by note.
+        One-hot groups in training, by `train_notes`: "gumbel" draws a Gumbel-softmax one-hot (a
+        sample from softmax(logits), gradient through the tempered soft version); "argmax" takes
+        the argmax one-hot, straight-through the tempered softmax; "softmax" shows the critic the
+        tempered softmax itself, as the WGAN-GP paper's character-level language model does: the
+        critic tells a spread distribution from a real one-hot, so the generator must commit to one
+        note per position, and the gradient is exact. Eval mode: the argmax one-hot.
+        Why not only gumbel: independent per-note draws from wide softmaxes erase whatever order
+        the logits hold (measured: pitch entropy 3.2 nats, order score below shuffled real notes).
         """
         if not self.onehot:
             return self.out(self._hidden(z))  # (B, 4, L)
         h, all_logits = self._heads(z)
         picked = {}
         for name, logits in all_logits.items():
-            if self.training and self.pitch_sampling == "softmax":
-                picked[name] = nn.functional.gumbel_softmax(logits, tau=self.tau, hard=True, dim=1)
-            else:
-                hard = nn.functional.one_hot(logits.argmax(1), logits.shape[1]).movedim(-1, 1).to(logits.dtype)
-                if self.training:  # straight-through argmax: the critic judges exactly what sampling plays
-                    soft = (logits / self.tau).softmax(1)
-                    hard = hard - soft.detach() + soft
+            hard = nn.functional.one_hot(logits.argmax(1), logits.shape[1]).movedim(-1, 1).to(logits.dtype)
+            if not self.training:
                 picked[name] = hard
+            elif self.train_notes == "gumbel":
+                picked[name] = nn.functional.gumbel_softmax(logits, tau=self.tau, hard=True, dim=1)
+            elif self.train_notes == "softmax":
+                picked[name] = (logits / self.tau).softmax(1)
+            else:  # straight-through argmax
+                soft = (logits / self.tau).softmax(1)
+                picked[name] = hard - soft.detach() + soft
         return self._assemble(h, picked)
 
     def features(self, z: torch.Tensor, sampling: str | None = None,
@@ -339,11 +352,11 @@ class PianoGenerator(nn.Module):
         (default: the config's `pitch_sampling`) applies to every one-hot feature.
         """
         if not self.onehot:
-            return self.out(self._hidden(z))
+            return self.out(self._hidden(z, noise=generator))
         sampling = sampling or self.pitch_sampling
         if sampling not in ("softmax", "argmax"):
             raise ValueError(f"pitch sampling {sampling!r}: use 'softmax' or 'argmax'")
-        h, all_logits = self._heads(z)
+        h, all_logits = self._heads(z, noise=generator)
         picked = {}
         for name, logits in all_logits.items():
             logits = logits.float()  # (B, K, L)
