@@ -86,6 +86,8 @@ VARIANTS["range_prior_tau05"] = {"model": {"pitch_range_prior": True, "gumbel_ta
 VARIANTS["s7_gumbel"] = {}
 VARIANTS["s7_argmax"] = {"model": {"train_notes": "argmax", "pitch_sampling": "argmax"}}
 VARIANTS["s7_soft"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax"}}
+VARIANTS["s7_soft_order"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "critic_order": True}}
+VARIANTS["s7_gumbel_order"] = {"model": {"critic_order": True}}
 VARIANTS["s7_soft_noise"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "position_noise": True}}
 
 

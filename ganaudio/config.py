@@ -225,6 +225,7 @@ class PianoGANModelConfig:
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
     position_noise: bool = False  # generator: per-position noise after each upsampling layer (StyleGAN-style)
+    critic_order: bool = False  # critic (categorical pitch): an MLP over pitch-class transitions and intervals
 
     def validate(self) -> None:
         if self.kernel_size < self.stride:

@@ -392,6 +392,28 @@ def summary_size(encoding: NoteEncoding) -> int:
     return sum(N_PITCH_CLASSES if s == N_PITCHES else (s if s > 1 else 2) for s in encoding.sizes)
 
 
+MAX_INTERVAL = 12  # order_summary: intervals of -12..12 semitones get a bin each
+
+
+def order_summary(x: torch.Tensor, encoding: NoteEncoding) -> torch.Tensor:
+    """Order statistics of a critic input with one-hot pitch (B, channels, L) -> (B, ORDER_SIZE).
+
+    The pitch-class transition matrix of consecutive notes (12 x 12) and the histogram of their
+    intervals (-12..12 semitones): what a shuffle changes and a histogram cannot see. Products of
+    consecutive one-hots, so differentiable in x (soft inputs give expected counts).
+    """
+    pitch = x[:, :N_PITCHES].float()  # (B, 128, L)
+    pc = fold_pitch_classes(pitch)  # (B, 12, L)
+    trans = torch.einsum("bil,bjl->bij", pc[..., :-1], pc[..., 1:]).flatten(1) / (x.shape[-1] - 1)  # (B, 144)
+    a, b = pitch[..., :-1], pitch[..., 1:]
+    hist = [(a[:, :N_PITCHES - k] * b[:, k:]).sum((1, 2)) if k >= 0 else (a[:, -k:] * b[:, :N_PITCHES + k]).sum((1, 2))
+            for k in range(-MAX_INTERVAL, MAX_INTERVAL + 1)]
+    return torch.cat([trans, torch.stack(hist, 1) / (x.shape[-1] - 1)], 1).to(x.dtype)  # (B, 144 + 25)
+
+
+ORDER_SIZE = N_PITCH_CLASSES ** 2 + 2 * MAX_INTERVAL + 1
+
+
 class PianoCritic(nn.Module):
     """Mirror of the generator: a stride-1 conv, then strided convs down to (16d, start), then a scalar."""
 
@@ -411,15 +433,25 @@ class PianoCritic(nn.Module):
         self.downs = nn.ModuleList(down1d(ch[i], ch[i + 1], cfg.kernel_size, cfg.stride, spectral_norm)
                                    for i in range(n))
         self.mbstd = cfg.minibatch_std
+        self.order = cfg.critic_order
+        if self.order and not self.encoding.pitch_one_hot:
+            raise ValueError("pianogan.model.critic_order needs pitch_head: categorical")
+        n_order = 4 * cfg.d if self.order else 0
+        self.order_mlp = nn.Sequential(
+            sn(nn.Linear(ORDER_SIZE, n_order), spectral_norm), nn.LeakyReLU(LEAK),
+            sn(nn.Linear(n_order, n_order), spectral_norm), nn.LeakyReLU(LEAK),
+        ) if self.order else None
         n_summary = 4 * cfg.d if cfg.critic_summary else 0
         self.summary = nn.Sequential(
             sn(nn.Linear(summary_size(self.encoding), n_summary), spectral_norm), nn.LeakyReLU(LEAK),
             sn(nn.Linear(n_summary, n_summary), spectral_norm), nn.LeakyReLU(LEAK),
         ) if cfg.critic_summary else None
-        self.head = sn(nn.Linear((ch[-1] + int(self.mbstd)) * start + n_summary, 1), spectral_norm)
+        self.head = sn(nn.Linear((ch[-1] + int(self.mbstd)) * start + n_summary + n_order, 1), spectral_norm)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         feats = [self.summary(window_summary(x, self.encoding))] if self.summary is not None else []
+        if self.order_mlp is not None:
+            feats.append(self.order_mlp(order_summary(x, self.encoding)))
         if self.embed is not None:
             x = self.embed(x)  # (B, 16·groups, L)
         h = nn.functional.leaky_relu(self.inp(x), LEAK)  # (B, 2d, L)

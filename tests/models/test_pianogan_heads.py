@@ -219,3 +219,19 @@ def test_training_without_draws_needs_argmax_sampling():
 
     with pytest.raises(ConfigError, match="pitch_sampling"):
         params_from_dict({"pianogan": {"model": {"train_notes": "softmax"}}})
+
+
+def test_order_summary_counts_transitions_and_intervals_and_changes_under_a_shuffle():
+    from ganaudio.models.pianogan import MAX_INTERVAL, order_summary
+
+    enc = NoteEncoding(pitch_one_hot=True)
+    pitches = torch.tensor([60, 64, 67, 60, 72])  # +4 +3 -7 +12
+    x = torch.cat([torch.nn.functional.one_hot(pitches, 128).T.float(), torch.zeros(3, 5)])[None]  # (1, 131, 5)
+    out = order_summary(x, enc)[0]
+    trans, hist = out[:144].view(12, 12), out[144:]
+    assert trans[0, 4] == trans[4, 7] == trans[7, 0] == trans[0, 0] == 0.25 and trans.sum() == 1
+    assert {k - MAX_INTERVAL: float(v) for k, v in enumerate(hist) if v} == {4: 0.25, 3: 0.25, -7: 0.25, 12: 0.25}
+    shuffled = order_summary(x[..., [0, 3, 1, 4, 2]], enc)[0]
+    assert not torch.equal(shuffled, out)
+    c = PianoCritic(tiny(pitch_head="categorical", critic_order=True))
+    assert c(torch.rand(3, 131, L)).shape == (3,)
