@@ -15,6 +15,7 @@ import argparse
 import statistics
 import time
 
+import numpy as np
 import torch
 
 from ganaudio.config import params_from_dict
@@ -24,14 +25,31 @@ from ganaudio.models.registry import build_models
 SHAPES = {"spectogan": (1, 64, 64), "wavegan": (1, 16384)}
 
 
+def data_shape(kind: str, cfg) -> tuple[int, ...]:
+    if kind == "pianogan":
+        from ganaudio.models.pianogan import in_channels
+
+        return (in_channels(cfg.model), cfg.model.seq_len)
+    return SHAPES[kind]
+
+
 def stepper(kind: str, cfg):
     """A function running one training step of `kind`'s recipe on random data in [-1, 1]."""
     torch.manual_seed(0)
-    g, c = build_models(kind, cfg.model, cfg.train, SHAPES[kind])
+    shape = data_shape(kind, cfg)
+    extra = {}
+    if kind == "pianogan":  # one-hot heads need value tables: from random notes, as good as real for timing
+        from ganaudio.data.windows import NoteStats
+
+        rng = np.random.default_rng(0)
+        notes = np.stack([rng.integers(30, 90, (64, 8)), rng.exponential(0.2, (64, 8)), rng.exponential(0.4, (64, 8)) + 0.02,
+                          rng.integers(20, 110, (64, 8))], -1)
+        extra["stats"] = NoteStats.fit(notes)
+    g, c = build_models(kind, cfg.model, cfg.train, shape, **extra)
     loss = build_loss(cfg.train)
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.train.lr_g, betas=tuple(cfg.train.betas))
     opt_d = torch.optim.Adam(c.parameters(), lr=cfg.train.lr_d, betas=tuple(cfg.train.betas))
-    real = torch.rand(cfg.train.batch_size, *SHAPES[kind]) * 2 - 1
+    real = torch.rand(cfg.train.batch_size, *shape) * 2 - 1
     # A conditional recipe (SpectoGAN's cpu preset) pays for its labels too.
     labels = torch.randint(0, 10, (len(real),)) if getattr(cfg.model, "conditional", False) else None
 

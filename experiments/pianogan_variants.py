@@ -88,6 +88,9 @@ VARIANTS["s7_argmax"] = {"model": {"train_notes": "argmax", "pitch_sampling": "a
 VARIANTS["s7_soft"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax"}}
 VARIANTS["s7_soft_order"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "critic_order": True}}
 VARIANTS["s7_gumbel_order"] = {"model": {"critic_order": True}}
+_SOFT = {"train_notes": "softmax", "pitch_sampling": "argmax"}
+VARIANTS["s8_soft_hn3"] = {"model": {**_SOFT, "head_norm_gain": 3.0}}
+VARIANTS["s8_gumbel_hn3"] = {"model": {"head_norm_gain": 3.0}}
 VARIANTS["s7_soft_noise"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "position_noise": True}}
 
 

@@ -225,6 +225,7 @@ class PianoGANModelConfig:
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
     position_noise: bool = False  # generator: per-position noise after each upsampling layer (StyleGAN-style)
+    head_norm_gain: NonNegative = 0.0  # categorical heads: 0 off; else they read h normalised over positions x this gain
     critic_order: bool = False  # critic (categorical pitch): an MLP over pitch-class transitions and intervals
 
     def validate(self) -> None:
