@@ -22,13 +22,14 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return ap
 
 
-def load(args: argparse.Namespace) -> Params:
-    """params.yaml as typed config, with its runtime (threads, device) applied to this process."""
+def load(args: argparse.Namespace, sections: list[str]) -> Params:
+    """The params.yaml sections this stage reads, as typed config (others stay None, their modules
+    unimported), with its runtime (threads, device) applied to this process."""
     from ganaudio.utils.device import apply_runtime
 
     setup_logging()
     record_imports_at_exit()
-    params = load_params(args.params)
+    params = load_params(args.params, sections=sections)
     apply_runtime(params.runtime)
     return params
 

@@ -17,7 +17,7 @@ def main(argv=None):
     ap.add_argument("--metrics", type=Path, required=True)
     ap.add_argument("--plot", type=Path, required=True, help="PNG of the rows' scores and overlapped areas")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["pianogan"])
     with common.tracked(params, "pianogan", "eval_pianogan", ["pianogan"]) as tracker:
         # The one place the test split is scored: every model choice is made on valid.
         result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker, split="test",

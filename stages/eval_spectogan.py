@@ -19,7 +19,7 @@ def main(argv=None):
     ap.add_argument("--metrics", type=Path, required=True)
     ap.add_argument("--digits", type=Path, required=True, help="PNG: confusion matrix or digit shares")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["spectogan"])
     with common.tracked(params, "spectogan", "eval_spectogan", ["spectogan"]) as tracker:
         result = spectogan.evaluate(params.spectogan, args.model, args.mels, args.classifier,
                                     read_json(args.classifier_metrics), tracker, progress=params.runtime.progress,

@@ -17,8 +17,8 @@ def main(argv=None):
     ap.add_argument("--cache", type=Path, required=True, help="downloads (kept across runs for resume)")
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
     stage = f"fetch_{args.dataset}"
+    params = common.load(args, ["data", stage])
     with common.tracked(params, "data", stage, ["data", stage]) as tracker:
         summary = FETCHERS[args.dataset](params, args.out, args.cache)
         tracker.log_metrics(data.numeric_leaves(summary))

@@ -14,7 +14,7 @@ def main(argv=None):
     ap.add_argument("--plots", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["notes"])
     with common.tracked(params, "data", "notes", ["notes"]) as tracker:
         summary = data.extract_notes(params, args.maestro, args.out, args.plots, tracker)
     write_json(args.metrics, summary)

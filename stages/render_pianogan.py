@@ -14,7 +14,7 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True, help="JSON summary (renderer, counts)")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["pianogan"])
     with common.tracked(params, "pianogan", "render_pianogan", ["pianogan"]) as tracker:
         summary = pianogan.render(params.pianogan, args.model, args.notes, args.out, tracker)
     write_json(args.metrics, summary)

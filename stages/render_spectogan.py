@@ -15,7 +15,7 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True, help="JSON summary (renderer, counts)")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["spectogan"])
     with common.tracked(params, "spectogan", "render_spectogan", ["spectogan"]) as tracker:
         summary = spectogan.render(params.spectogan, args.model, args.mels, args.classifier, args.out, tracker)
     write_json(args.metrics, summary)

@@ -14,7 +14,7 @@ def main(argv=None):
     ap.add_argument("--classifier", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["wavegan"])
     with common.tracked(params, "wavegan", "render_wavegan", ["wavegan"]) as tracker:
         wavegan.render(params.wavegan, args.model, args.waves, args.mels, args.classifier, args.out, tracker)
 

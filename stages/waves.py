@@ -14,7 +14,7 @@ def main(argv=None):
     ap.add_argument("--plots", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["mels"])
     with common.tracked(params, "data", "waves", ["mels"]) as tracker:
         summary = data.extract_waves(params, args.sc09, args.out, args.plots, tracker)
     write_json(args.metrics, summary)
