@@ -13,7 +13,7 @@ from ganaudio.config import Params, flatten, load_params, to_dict
 from ganaudio.errors import run_main
 from ganaudio.utils.io import write_bytes
 from ganaudio.utils.logs import setup_logging
-from ganaudio.utils.tracking import Tracker, start_run
+from ganaudio.tracking import Tracker, start_run
 
 
 def parser(doc: str | None) -> argparse.ArgumentParser:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ganaudio.metrics.headline import log_headline
+from ganaudio.metrics.headline.rules import log_headline
 from ganaudio.plots.piano import plot_evaluation
 from ganaudio.tasks import pianogan
 from ganaudio.tasks.common import trained_checkpoint

@@ -3,7 +3,7 @@ per-digit accuracy and a confusion-matrix PNG for a conditional model (else the 
 
 from pathlib import Path
 
-from ganaudio.metrics.headline import log_headline
+from ganaudio.metrics.headline.rules import log_headline
 from ganaudio.tasks import spectogan
 from ganaudio.tasks.common import trained_checkpoint
 from ganaudio.utils.io import read_json, write_json

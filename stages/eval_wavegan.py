@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ganaudio.metrics.headline import log_headline
+from ganaudio.metrics.headline.rules import log_headline
 from ganaudio.tasks import wavegan
 from ganaudio.tasks.common import trained_checkpoint
 from ganaudio.utils.io import read_json, write_json

@@ -33,20 +33,11 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Iterable, Literal, Optional
+from typing import Annotated, Any, Iterable, Literal, Optional
 
 import yaml
 
 from ganaudio.errors import GanaudioError
-
-if TYPE_CHECKING:
-    from ganaudio.config.classifier import ClassifierConfig
-    from ganaudio.config.fetch import DataConfig, FetchMaestroConfig, FetchSC09Config
-    from ganaudio.config.mels import MelsConfig
-    from ganaudio.config.notes import NotesConfig
-    from ganaudio.config.pianogan import PianoGANConfig
-    from ganaudio.config.spectogan import SpectoGANConfig
-    from ganaudio.config.wavegan import WaveGANConfig
 
 
 class ConfigError(GanaudioError, ValueError):
@@ -151,17 +142,18 @@ PRESET_SECTIONS = ("mels", "pianogan", "spectogan", "wavegan")
 
 @dataclass
 class Params:
-    """The loaded sections; a section not asked for is None, so reading it by mistake fails loudly."""
+    """The loaded sections, each an instance of its SECTIONS class; a section not asked for is None,
+    so reading it by mistake fails loudly."""
 
-    data: Optional[DataConfig] = None
-    fetch_maestro: Optional[FetchMaestroConfig] = None
-    fetch_sc09: Optional[FetchSC09Config] = None
-    notes: Optional[NotesConfig] = None
-    mels: Optional[MelsConfig] = None
-    pianogan: Optional[PianoGANConfig] = None
-    spectogan: Optional[SpectoGANConfig] = None
-    wavegan: Optional[WaveGANConfig] = None
-    classifier: Optional[ClassifierConfig] = None
+    data: Any = None
+    fetch_maestro: Any = None
+    fetch_sc09: Any = None
+    notes: Any = None
+    mels: Any = None
+    pianogan: Any = None
+    spectogan: Any = None
+    wavegan: Any = None
+    classifier: Any = None
     retrain: Optional[RetrainConfig] = None
     runtime: Optional[RuntimeConfig] = None
 
