@@ -14,7 +14,7 @@ def main(argv=None):
     ap.add_argument("--metrics", type=Path, required=True)
     ap.add_argument("--losses", type=Path, help="also copy the training log (metrics.csv) here, for `dvc plots`")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["pianogan"])
     with common.tracked(params, "pianogan", "train_pianogan", ["pianogan"]) as tracker:
         summary = pianogan.train(params.pianogan, params.runtime, args.notes, args.out, tracker)
     write_json(args.metrics, summary)

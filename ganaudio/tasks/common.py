@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ganaudio.config import RuntimeConfig, to_dict
 from ganaudio.errors import MissingInputError
-from ganaudio.utils.tracking import CHECKPOINT_TAG, Tracker, file_digest
+from ganaudio.tracking import CHECKPOINT_TAG, Tracker, file_digest
 
 if TYPE_CHECKING:  # annotations only: flows import this module without torch
     import torch

@@ -19,7 +19,7 @@ from ganaudio.data.windows import raw_windows
 from ganaudio.errors import MissingInputError
 from ganaudio.models.note_lstm import NoteLSTM, detokenize, tokenize
 from ganaudio.utils.io import atomic_path
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "peer.pt"

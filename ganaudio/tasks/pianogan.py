@@ -16,7 +16,7 @@ from ganaudio.errors import MissingInputError
 from ganaudio.models.pianogan import NoteEncoding
 from ganaudio.tasks.common import fit, judged_checkpoints, trained_checkpoint
 from ganaudio.utils.io import atomic_path
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
 KIND = "pianogan"
