@@ -16,6 +16,7 @@ import argparse
 import statistics
 import time
 
+import ganaudio  # noqa: F401  before torch: OMP_WAIT_POLICY=PASSIVE, as in the stages (bench_threads.py)
 import torch
 
 from ganaudio.config import params_from_dict
