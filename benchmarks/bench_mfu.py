@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 
 import ganaudio  # noqa: F401  before torch: OMP_WAIT_POLICY=PASSIVE, as in the stages (bench_threads.py)
@@ -104,6 +105,8 @@ def main() -> int:
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.steps, args.warmup = 1, 2, 1
+    if args.compile:  # a cold compile: inductor's on-disk cache would make a second run look free
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench_mfu_inductor_")
     torch.set_num_threads(args.threads)
     cpu = torch.device("cpu")
     precisions = ["fp32"] + (["bf16"] if native_bf16(cpu) else [])
