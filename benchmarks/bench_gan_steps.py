@@ -3,8 +3,9 @@
 The README compares the two digit GANs at the same training minutes. SpectoGAN's minutes on 2
 idle cores are documented; this measures how many WaveGAN steps fit in the same time on this
 machine, whatever its load: rounds alternate between the two recipes (a full step each: the
-preset's critic updates, then a generator update, as in `training.loop`), so load changes hit
-both alike, and the median per-round ratio is printed with the step count it implies.
+loop's own `train_step`, so the preset's critic updates, a generator update and the EMA update),
+so load changes hit both alike, and the median per-round ratio is printed with the step count
+it implies. `stepper` is also what bench_spectogan_steps.py and bench_mfu.py time.
 
     python benchmarks/bench_gan_steps.py [--rounds 5] [--steps 5] [--threads 2]
 """
@@ -15,60 +16,43 @@ import argparse
 import statistics
 import time
 
-import numpy as np
+import ganaudio  # noqa: F401  before torch: OMP_WAIT_POLICY=PASSIVE, as in the stages (bench_threads.py)
 import torch
 
 from ganaudio.config import params_from_dict
+from ganaudio.data.windows import NoteStats
 from ganaudio.losses.adversarial import build_loss
-from ganaudio.models.registry import build_models
+from ganaudio.models.registry import build_models, config_dict
+from ganaudio.training.loop import StepContext, build_state, train_step
 
 SHAPES = {"spectogan": (1, 64, 64), "wavegan": (1, 16384)}
 
 
-def data_shape(kind: str, cfg) -> tuple[int, ...]:
+def data_shape(kind: str, model_cfg) -> tuple:
     if kind == "pianogan":
         from ganaudio.models.pianogan import in_channels
 
-        return (in_channels(cfg.model), cfg.model.seq_len)
+        return (in_channels(model_cfg), model_cfg.seq_len)
     return SHAPES[kind]
 
 
-def stepper(kind: str, cfg):
-    """A function running one training step of `kind`'s recipe on random data in [-1, 1]."""
+def stepper(kind: str, cfg=None, precision: str = "fp32", compile: bool = False, *, model=None, train=None):
+    """A function running one training step of `kind`'s recipe (`cfg`: its section of Params, or
+    `model` and `train` configs) on a fixed random batch in [-1, 1], under `precision`; with
+    `compile`, the networks go through torch.compile as `runtime.compile` does."""
+    model, train = (model or cfg.model), (train or cfg.train)
+    shape = data_shape(kind, model)
     torch.manual_seed(0)
-    shape = data_shape(kind, cfg)
-    extra = {}
-    if kind == "pianogan":  # one-hot heads need value tables: from random notes, as good as real for timing
-        from ganaudio.data.windows import NoteStats
-
-        rng = np.random.default_rng(0)
-        notes = np.stack([rng.integers(30, 90, (64, 8)), rng.exponential(0.2, (64, 8)), rng.exponential(0.4, (64, 8)) + 0.02,
-                          rng.integers(20, 110, (64, 8))], -1)
-        extra["stats"] = NoteStats.fit(notes)
-    g, c = build_models(kind, cfg.model, cfg.train, shape, **extra)
-    loss = build_loss(cfg.train)
-    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.train.lr_g, betas=tuple(cfg.train.betas))
-    opt_d = torch.optim.Adam(c.parameters(), lr=cfg.train.lr_d, betas=tuple(cfg.train.betas))
-    real = torch.rand(cfg.train.batch_size, *shape) * 2 - 1
+    g, c = build_models(kind, model, train, shape, stats=NoteStats([60.0, -2.0, -1.5, 64.0], [12.0, 1.0, 1.0, 20.0],
+                                                                    pitch_min=21, pitch_max=108))
+    state = build_state(kind, g, c, train, config_dict(model), shape)
+    nets = (torch.compile(g), torch.compile(c)) if compile else (g, c)
+    ctx = StepContext(*nets, build_loss(train), train.ema_decay, torch.device("cpu"), precision)
+    real = torch.rand(train.batch_size, *shape) * 2 - 1
     # A conditional recipe (SpectoGAN's cpu preset) pays for its labels too.
-    labels = torch.randint(0, 10, (len(real),)) if getattr(cfg.model, "conditional", False) else None
-
-    def step() -> None:
-        for _ in range(cfg.train.critic_steps):
-            with torch.no_grad():
-                fake = g(g.sample_latent(len(real)), labels)
-            d_loss, _ = loss.critic_loss(c, real, fake, labels)
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
-        c.requires_grad_(False)
-        g_loss, _ = loss.generator_loss(c, g(g.sample_latent(len(real)), labels), labels)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
-        c.requires_grad_(True)
-
-    return step
+    labels = torch.randint(0, 10, (len(real),)) if getattr(model, "conditional", False) else None
+    batch = [(real, labels)] * train.critic_steps
+    return lambda: train_step(state, batch, ctx)
 
 
 def main() -> None:

@@ -1,8 +1,7 @@
 """SpectoGAN training steps per second: what each recipe option costs, as a ratio to the base recipe.
 
-One step is what the training loop does: a critic update on a real and a generated batch, a
-generator update, and the generator EMA update, with the real pieces (`build_models`,
-`build_loss`, Adam, `update_ema`) on the cpu preset's 64x64 shape. Every variant is timed in the
+One step is what the training loop does (its own `train_step`): a critic update on a real and a
+generated batch, a generator update, and the generator EMA update, on the cpu preset's 64x64 shape. Every variant is timed in the
 same run, interleaved in rounds, so a busy machine slows them all alike and the ratios stay
 comparable; absolute steps/s depend on the load, printed beside them.
 
@@ -18,10 +17,8 @@ import time
 
 import torch
 
+import bench_gan_steps  # benchmarks/ is on sys.path when this file runs as a script
 from ganaudio.config import SpectoGANModelConfig, TrainConfig
-from ganaudio.losses.adversarial import build_loss
-from ganaudio.models.registry import build_models
-from ganaudio.training.ema import make_ema, update_ema
 
 BASE_TRAIN = {"loss": "hinge", "spectral_norm": True, "critic_steps": 1, "batch_size": 64, "ema_decay": 0.999}
 VARIANTS = {  # name: (model overrides, train overrides)
@@ -44,34 +41,10 @@ VARIANTS = {  # name: (model overrides, train overrides)
 
 
 def stepper(model: dict, train: dict):
-    """A closure running one training step of the variant (models built once, seeded)."""
-    torch.manual_seed(0)
+    """A closure running one training step of the variant (the loop's `train_step`, models built once, seeded)."""
     mcfg = SpectoGANModelConfig(**{"d": 16, **model})
-    tcfg = TrainConfig(**{**BASE_TRAIN, **train})
-    g, c = build_models("spectogan", mcfg, tcfg, (1, 64, 64))
-    ema, loss = make_ema(g), build_loss(tcfg)
-    opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.0, 0.9))
-    opt_d = torch.optim.Adam(c.parameters(), lr=4e-4, betas=(0.0, 0.9))
-    b = tcfg.batch_size
-    real = torch.rand(b, 1, 64, 64) * 2 - 1
-    labels = torch.randint(0, 10, (b,)) if mcfg.conditional else None
-
-    def step():
-        with torch.no_grad():
-            fake = g(g.sample_latent(b), labels)
-        d_loss, _ = loss.critic_loss(c, real, fake, labels)
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        c.requires_grad_(False)
-        g_loss, _ = loss.generator_loss(c, g(g.sample_latent(b), labels), labels)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
-        c.requires_grad_(True)
-        update_ema(ema, g, tcfg.ema_decay)
-
-    return step, b
+    tcfg = TrainConfig(**{**BASE_TRAIN, "lr_g": 1e-4, "lr_d": 4e-4, "betas": [0.0, 0.9], **train})
+    return bench_gan_steps.stepper("spectogan", model=mcfg, train=tcfg), tcfg.batch_size
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ carry its allowed range (`Count`, `Share`, `Positive`, … below: `typing.Annota
 one-line `ConfigError` naming the key, the value and what is allowed. Check a file with
 `ganaudio check-params params.yaml` before DVC runs anything.
 
-Machine settings (device, workers, compile, tracking) live in `RuntimeConfig`, which no
+Machine settings (device, workers, compile, precision, tracking) live in `RuntimeConfig`, which no
 DVC stage lists under `params:`, so changing them reruns nothing.
 """
 
@@ -116,7 +116,9 @@ class RuntimeConfig:
     threads: Annotated[int, Range(lo=0)] = 0  # torch CPU threads; 0: the cores this process may use (os.sched_getaffinity)
     workers: Annotated[int, Range(lo=0)] = 2  # 0 and 1: work in this process
     compile: bool = False
-    autocast: bool = True  # bf16 autocast on CUDA only
+    # fp32, or bf16 autocast over fp32 weights; auto: bf16 only where the device has native bf16
+    # (CUDA, a CPU with AVX512-BF16 or AMX). Not a stage param, but part of a checkpoint's identity.
+    precision: Literal["auto", "fp32", "bf16"] = "fp32"
     progress: bool = True
     mlflow: bool = True
     download_timeout_s: Positive = 30.0  # per connect and per read; a silent server costs one timeout

@@ -44,7 +44,8 @@ def phase_shuffle(x: torch.Tensor, shifts: torch.Tensor, n: int) -> torch.Tensor
     if n == 0:
         return x
     length = x.shape[-1]
-    padded = nn.functional.pad(x, (n, n), mode="reflect")  # (B, C, T + 2n)
+    # CPU autocast runs reflection padding in fp32: back to x's dtype (bf16) before the copies.
+    padded = nn.functional.pad(x, (n, n), mode="reflect").to(x.dtype)  # (B, C, T + 2n)
     out = torch.empty_like(x)
     for s in range(-n, n + 1):  # 2n + 1 slices beat a gather over B·C·T indices
         rows = shifts == s

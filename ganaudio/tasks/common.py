@@ -76,6 +76,8 @@ def sample(generator, n: int, seed: int, conditional: bool, labels: torch.Tensor
     """
     import torch  # here, not at the top: flows import this module without torch
 
+    from ganaudio.utils.device import autocast
+
     g = torch.Generator().manual_seed(seed)
     if z is None:
         z = generator.sample_latent(n, generator=g, device="cpu")
@@ -84,7 +86,7 @@ def sample(generator, n: int, seed: int, conditional: bool, labels: torch.Tensor
     out = []
     for i in range(0, len(z), batch):
         y = labels[i:i + batch].to(device) if conditional else None
-        with torch.no_grad():
+        with torch.no_grad(), autocast(torch.device(device)):  # runtime.precision
             out.append(generator(z[i:i + batch].to(device), y).float().cpu())
     return torch.cat(out)
 

@@ -67,11 +67,14 @@ class DigitJudge:
     @torch.no_grad()
     def embed(self, x: torch.Tensor, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
         """Spectrograms (N, 1, F, T) -> (softmax probabilities (N, 10), penultimate features (N, D))."""
+        from ganaudio.utils.device import autocast
+
         probs, feats = [], []
         for chunk in x.split(batch):
             chunk = chunk.to(self.device)
-            feats.append(self.classifier.features(chunk).float().cpu())
-            probs.append(torch.softmax(self.classifier(chunk).float(), dim=1).cpu())
+            with autocast(self.device):  # runtime.precision
+                feats.append(self.classifier.features(chunk).float().cpu())
+                probs.append(torch.softmax(self.classifier(chunk).float(), dim=1).cpu())
         return torch.cat(probs).numpy(), torch.cat(feats).numpy()
 
     def figures(self, probs: np.ndarray, feats: np.ndarray, fid_ref: np.ndarray | None = None) -> dict:

@@ -46,7 +46,7 @@ def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device
     training range (for listening) or only to MIDI's 0..127 (for evaluation).
     """
     from ganaudio.models.registry import load_generator
-    from ganaudio.utils.device import current_device
+    from ganaudio.utils.device import autocast, current_device
 
     device = device or current_device()
     generator, _ = load_generator(checkpoint, device=device)
@@ -55,7 +55,8 @@ def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device
     pick = torch.Generator(device=device).manual_seed(seed + 1)  # the softmax pitch draws
     out = []
     for batch in z.split(256):
-        feats = generator.features(batch.to(device), sampling=pitch_sampling, generator=pick)
+        with autocast(torch.device(device)):  # runtime.precision
+            feats = generator.features(batch.to(device), sampling=pitch_sampling, generator=pick)
         out.append(feats.float().cpu())  # (B, 4, L) normalised
     feats = torch.cat(out).transpose(1, 2).numpy()  # (n, L, 4)
     return np.asarray(stats.denormalise(feats, clip_pitch=clip_pitch), dtype=np.float32)

@@ -87,11 +87,15 @@ def training_code_version(generator: torch.nn.Module, critic: torch.nn.Module) -
 
 
 def run_identity(train_config: dict, model_config: dict, data_shape: tuple, data: str, code: str,
-                 init: dict | None = None) -> dict:
-    """Everything that must match for a checkpoint to be resumed (schedule keys excluded)."""
+                 init: dict | None = None, precision: str = "fp32") -> dict:
+    """Everything that must match for a checkpoint to be resumed (schedule keys excluded).
+
+    `precision` is the resolved `runtime.precision` ("fp32" or "bf16"): a machine setting that
+    no stage lists, but a step in bf16 computes other numbers, so a resume never mixes the two.
+    """
     return {"train_config": {k: v for k, v in train_config.items() if k not in SCHEDULE_KEYS},
             "model_config": dict(model_config), "data_shape": list(data_shape), "data": data, "code": code,
-            "init": init}
+            "init": init, "precision": precision}
 
 
 def identity_difference(ours: dict, theirs: dict | None) -> str | None:
@@ -104,6 +108,9 @@ def identity_difference(ours: dict, theirs: dict | None) -> str | None:
                       ("init", "warm start changed")):
         if ours.get(key) != theirs.get(key):
             reasons.append(what)
+    # Checkpoints from before runtime.precision were all trained in fp32 on the CPU.
+    if ours.get("precision", "fp32") != theirs.get("precision", "fp32"):
+        reasons.append(f"precision {theirs.get('precision', 'fp32')} != {ours.get('precision', 'fp32')}")
     a, b = ours.get("train_config", {}), theirs.get("train_config", {})
     diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     if diff:

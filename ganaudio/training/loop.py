@@ -1,7 +1,9 @@
 """The one GAN training loop, shared by every GAN of the project.
 
-Each step: `critic_steps` critic updates, each on a fresh real batch, then one generator
-update (and, with `ema_decay`, an update of the generator's moving average). Real batches come
+Each step (`train_step`): `critic_steps` critic updates, each on a fresh real batch, then one
+generator update (and, with `ema_decay`, an update of the generator's moving average), under
+bf16 autocast when `runtime.precision` resolves to bf16; it returns the step's metrics and the
+outer loop (`_train`) logs, monitors, checkpoints and stops. Real batches come
 from `SeededBatches`, an infinite stream whose i-th batch is a pure function of (seed, rank, i);
 with the RNG states and that position in the checkpoint, a resumed run computes exactly the
 losses an uninterrupted one would (tested on CPU).
@@ -40,7 +42,7 @@ from ganaudio.training.ema import ema_decay, make_ema, update_ema
 from ganaudio.training.identity import dataset_fingerprint, run_identity, training_code_version
 from ganaudio.training.run_guard import ParentWatch, RunLock, clean_stale_temp_files
 from ganaudio.training.state import TrainState, load_checkpoint, rng_state, save_generator, set_rng_state
-from ganaudio.utils.device import seed_everything
+from ganaudio.utils.device import autocast, resolve_precision, seed_everything
 from ganaudio.utils.io import atomic_path
 from ganaudio.tracking import Tracker
 
@@ -140,67 +142,92 @@ def train_gan(kind: str, generator: nn.Module, critic: nn.Module, dataset: Datas
             torch.distributed.destroy_process_group()
 
 
-def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, model_config, data_shape,
-           conditional, d: distributed.Dist, monitor: Optional[Monitor], warm_start: Optional[WarmStart]) -> dict:
-    if cfg.critic_steps < 1 or cfg.batch_size < 1 or cfg.log_every < 1 or cfg.checkpoint_every < 1:
-        raise ValueError("train.critic_steps, batch_size, log_every and checkpoint_every must all be >= 1")
-    device = d.device
-    ckpt_dir = run_dir / "checkpoints"
-    latest, initial, csv_path = ckpt_dir / "latest.pt", ckpt_dir / "initial.pt", run_dir / "metrics.csv"
-    if d.is_main:
-        clean_stale_temp_files(run_dir)
-    generator.to(device).train()
-    critic.to(device).train()
-    identity = run_identity(to_dict(cfg), dict(model_config), data_shape, dataset_fingerprint(dataset),
-                            training_code_version(generator, critic),
-                            warm_start.describe if warm_start is not None else None)
-    untrained = (_state_dicts(generator, critic) if warm_start is not None else None)
-    if warm_start is not None:
-        _load_warm_start(generator, critic, warm_start)
+@dataclass
+class StepContext:
+    """What one training step uses besides the `TrainState`: the networks as the step calls them
+    (DDP-wrapped or compiled; the state holds the plain ones), the loss and the precision."""
+
+    g: nn.Module
+    c: nn.Module
+    loss: object  # losses.adversarial.WGANGP | Hinge
+    ema_decay: float
+    device: torch.device
+    precision: str  # "fp32" | "bf16" (autocast over fp32 weights)
+
+    def amp(self):
+        return autocast(self.device, self.precision)
+
+
+def train_step(state: TrainState, batch: list[tuple[torch.Tensor, Optional[torch.Tensor]]], ctx: StepContext) -> dict:
+    """One step: a critic update per real batch in `batch` (the recipe's critic_steps), one generator
+    update, the EMA update. Returns the step's metrics (0-d tensors, `adv/` and `other/`); a
+    critic loss that was NaN/inf at any of the critic updates is reported as NaN."""
+    generator, critic, opt_g, opt_d = state.generator, state.critic, state.opt_g, state.opt_d
+    bad_d = torch.zeros((), dtype=torch.bool, device=ctx.device)
+    for real, cond in batch:
+        with torch.no_grad(), ctx.amp():
+            fake = ctx.g(generator.sample_latent(real.shape[0], device=ctx.device), cond)
+        with ctx.amp():
+            d_loss, m_d = ctx.loss.critic_loss(ctx.c, real, fake, cond)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        gn_d = nn.utils.clip_grad_norm_(critic.parameters(), math.inf)  # the norm, no clipping
+        opt_d.step()
+        bad_d |= ~torch.isfinite(d_loss.detach())
+
+    # The generator step scores fakes with the plain critic, frozen: no DDP all-reduce of
+    # critic gradients nobody uses.
+    critic.requires_grad_(False)
+    with ctx.amp():
+        fake = ctx.g(generator.sample_latent(real.shape[0], device=ctx.device), cond)
+        g_loss, m_g = ctx.loss.generator_loss(critic, fake, cond)
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    gn_g = nn.utils.clip_grad_norm_(generator.parameters(), math.inf)
+    opt_g.step()
+    critic.requires_grad_(True)
+    state.step += 1
+    if state.ema is not None:
+        update_ema(state.ema, generator, ema_decay(ctx.ema_decay, state.step))
+    m_d["adv/critic_loss"] = torch.where(bad_d, torch.nan, m_d["adv/critic_loss"])
+    return {**m_d, **m_g, "other/grad_norm_d": gn_d, "other/grad_norm_g": gn_g}
+
+
+def build_state(kind: str, generator: nn.Module, critic: nn.Module, cfg: TrainConfig, model_config: dict,
+                data_shape: tuple, identity: Optional[dict] = None) -> TrainState:
+    """A fresh state at step 0: the two networks as given, their Adam optimisers, the EMA if kept."""
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))
     opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))
     ema = make_ema(generator) if cfg.ema_decay > 0 else None
-    state = TrainState(kind, generator, critic, opt_g, opt_d, to_dict(cfg), dict(model_config), data_shape,
-                       identity=identity, ema=ema)
-    loss_fn = build_loss(cfg)
-    seed_everything(cfg.seed + d.rank)
+    return TrainState(kind, generator, critic, opt_g, opt_d, to_dict(cfg), dict(model_config), tuple(data_shape),
+                      identity=identity or {}, ema=ema)
 
-    start = _resume_or_restart(state, run_dir, device, d)
-    resumed = state.step if start["mode"] in ("resumed", "finished") else None
-    rows = _read_rows(csv_path, state.step) if resumed is not None else []
-    if d.is_main:
-        log.info("%s: %s (%s)", kind, start["mode"], start["reason"])
-        tracker.set_tags({"train.start": start["mode"], "train.start_reason": start["reason"][:5000],
-                          "train.data_fingerprint": identity["data"][:16], "train.code_version": identity["code"][:16]})
 
-    g, c = distributed.wrap(generator, d), distributed.wrap(critic, d)
-    if runtime.compile:
-        g, c = torch.compile(g), torch.compile(c)
+class _Log:
+    """Averages step metrics over `log_every` steps into rows of metrics.csv (and the tracker)."""
 
-    # Workers only on CUDA: on CPU they would fight the training math for the same cores.
-    sampler = SeededBatches(len(dataset), cfg.batch_size, cfg.seed, d.rank, d.world_size, start=state.batches)
-    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=runtime.workers if device.type == "cuda" else 0,
-                        pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(cfg.seed))
-    batches = iter(loader)
+    def __init__(self, rows: list[dict]):
+        self.rows, self.sums, self.n, self.t = rows, {}, 0, time.perf_counter()
+        self.last = rows[-1] if rows else {}
 
-    if resumed is not None:
-        if len(state.rng) == d.world_size:
-            set_rng_state(state.rng[d.rank])
-        else:  # resumed with another world size: continue, but not bit-exactly
-            log.warning("%s: saved with %d rank(s), resuming with %d; RNG streams reseeded",
-                        latest, len(state.rng), d.world_size)
-            seed_everything(cfg.seed + d.rank + 7919 * state.step)
-        last_good = (latest, state.step)
-    else:
-        last_good = _checkpoint(state, initial, d, weights=untrained)
-        if warm_start is not None:
-            last_good = (initial, 0)
+    def add(self, metrics: dict) -> None:
+        for k, v in metrics.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v.detach().float()
+        self.n += 1
 
-    use_amp = runtime.autocast and device.type == "cuda"
-    amp = lambda: torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()  # noqa: E731
+    def row(self, state: TrainState) -> dict:
+        now = time.perf_counter()
+        row = {k: float(v) / self.n for k, v in self.sums.items()}
+        row.update({"other/steps_per_s": self.n / max(now - self.t, 1e-9),
+                    "other/lr_g": state.opt_g.param_groups[0]["lr"], "other/lr_d": state.opt_d.param_groups[0]["lr"]})
+        self.sums, self.n, self.t, self.last = {}, 0, now, row
+        return row
 
-    def next_real():
-        batch = next(batches)
+
+def _real_batches(loader: DataLoader, state: TrainState, data_shape: tuple, conditional: bool,
+                  device: torch.device) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
+    """(x, labels or None) on `device`, counting each batch drawn in `state.batches`."""
+    for batch in loader:
         state.batches += 1
         if not isinstance(batch, (list, tuple)):
             batch = (batch,)
@@ -211,7 +238,24 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
         if conditional and y is None:
             raise ValueError("conditional training needs a dataset yielding (x, label); "
                              "build MelClips with with_labels=True")
-        return x.to(device, non_blocking=True), (y.to(device, non_blocking=True) if conditional else None)
+        yield x.to(device, non_blocking=True), (y.to(device, non_blocking=True) if conditional else None)
+
+
+def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, model_config, data_shape,
+           conditional, d: distributed.Dist, monitor: Optional[Monitor], warm_start: Optional[WarmStart]) -> dict:
+    if cfg.critic_steps < 1 or cfg.batch_size < 1 or cfg.log_every < 1 or cfg.checkpoint_every < 1:
+        raise ValueError("train.critic_steps, batch_size, log_every and checkpoint_every must all be >= 1")
+    device = d.device
+    latest, csv_path = run_dir / "checkpoints" / "latest.pt", run_dir / "metrics.csv"
+    state, ctx, start, last_good = _start(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker,
+                                           model_config, data_shape, d, warm_start)
+    resumed = state.step if start["mode"] in ("resumed", "finished") else None
+
+    # Workers only on CUDA: on CPU they would fight the training math for the same cores.
+    sampler = SeededBatches(len(dataset), cfg.batch_size, cfg.seed, d.rank, d.world_size, start=state.batches)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=runtime.workers if device.type == "cuda" else 0,
+                        pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(cfg.seed))
+    reals = _real_batches(loader, state, data_shape, conditional, device)
 
     def checkpoint() -> tuple[Path, int]:
         if not distributed.all_true(_finite(state), d):
@@ -223,62 +267,25 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
         return _checkpoint(state, latest, d)
 
     parent = ParentWatch()
-    t0 = t_log = time.perf_counter()
-    seconds_before = state.seconds
-    start_step, sums, n_acc, last_row = state.step, {}, 0, (rows[-1] if rows else {})
+    log_ = _Log(_read_rows(csv_path, state.step) if resumed is not None else [])
+    t0 = time.perf_counter()
+    seconds_before, start_step = state.seconds, state.step
     bar = tqdm(total=cfg.steps, initial=state.step, desc=f"train {kind}", unit="step",
                disable=not (runtime.progress and d.is_main))
     while state.step < cfg.steps and not state.finished:
-        bad_d = torch.zeros((), dtype=torch.bool, device=device)
-        for _ in range(cfg.critic_steps):
-            real, cond = next_real()
-            with torch.no_grad(), amp():
-                fake = g(generator.sample_latent(real.shape[0], device=device), cond)
-            with amp():
-                d_loss, m_d = loss_fn.critic_loss(c, real, fake, cond)
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            gn_d = nn.utils.clip_grad_norm_(critic.parameters(), math.inf)  # the norm, no clipping
-            opt_d.step()
-            bad_d |= ~torch.isfinite(d_loss.detach())
-
-        # The generator step scores fakes with the plain critic, frozen: no DDP all-reduce of
-        # critic gradients nobody uses.
-        critic.requires_grad_(False)
-        with amp():
-            fake = g(generator.sample_latent(cfg.batch_size, device=device), cond)
-            g_loss, m_g = loss_fn.generator_loss(critic, fake, cond)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        gn_g = nn.utils.clip_grad_norm_(generator.parameters(), math.inf)
-        opt_g.step()
-        critic.requires_grad_(True)
-        state.step += 1
-        if ema is not None:
-            update_ema(ema, generator, ema_decay(cfg.ema_decay, state.step))
+        metrics = train_step(state, [next(reals) for _ in range(cfg.critic_steps)], ctx)
         bar.update(1)
-
-        bad_g = ~torch.isfinite(g_loss.detach())
-        if not distributed.all_true(not bool(bad_d | bad_g), d):
-            which = "adv/critic_loss" if bool(bad_d) else "adv/gen_loss"
+        bad = [k for k in ("adv/critic_loss", "adv/gen_loss") if not bool(torch.isfinite(metrics[k]))]
+        if not distributed.all_true(not bad, d):
             if d.is_main:
-                _write_rows(csv_path, rows)
+                _write_rows(csv_path, log_.rows)
             bar.close()
             raise TrainingDiverged(
-                f"step {state.step}: {which} is NaN/inf; lower train.lr_d and train.lr_g or check the data "
-                f"for NaN/inf; last good checkpoint kept: {last_good[0]} (step {last_good[1]})")
-
-        for k, v in {**m_d, **m_g, "other/grad_norm_d": gn_d, "other/grad_norm_g": gn_g}.items():
-            sums[k] = sums.get(k, 0.0) + v.detach().float()
-        n_acc += 1
-
-        row = None
-        if state.step % cfg.log_every == 0 or state.step == cfg.steps:
-            now = time.perf_counter()
-            row = {k: float(v) / n_acc for k, v in sums.items()}
-            row.update({"other/steps_per_s": n_acc / max(now - t_log, 1e-9),
-                        "other/lr_g": opt_g.param_groups[0]["lr"], "other/lr_d": opt_d.param_groups[0]["lr"]})
-            sums, n_acc, t_log, last_row = {}, 0, now, row
+                f"step {state.step}: {bad[0] if bad else 'a loss on another rank'} is NaN/inf; lower train.lr_d "
+                f"and train.lr_g or check the data for NaN/inf; last good checkpoint kept: {last_good[0]} "
+                f"(step {last_good[1]})")
+        log_.add(metrics)
+        row = log_.row(state) if state.step % cfg.log_every == 0 or state.step == cfg.steps else None
 
         if monitor is not None and cfg.monitor_every and (state.step % cfg.monitor_every == 0 or state.step == cfg.steps):
             scores = _run_monitor(monitor, state, run_dir, d, cfg.monitor_patience)
@@ -289,8 +296,8 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
 
         if row is not None and d.is_main:
             tracker.log_metrics({k: v for k, v in row.items() if not k.startswith("valid/")}, step=state.step)
-            rows.append({"step": state.step, **row})
-            _write_rows(csv_path, rows)
+            log_.rows.append({"step": state.step, **row})
+            _write_rows(csv_path, log_.rows)
             bar.set_postfix(d=f"{row['adv/critic_loss']:.3f}", g=f"{row['adv/gen_loss']:.3f}")
 
         if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps or state.finished:
@@ -304,25 +311,76 @@ def _train(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
 
     seconds = time.perf_counter() - t0
     if d.is_main:
-        if not latest.exists():  # steps: 0; otherwise the loop saved the last step
-            state.save(latest)
-        save_generator(run_dir / "generator.pt", state)
-        _write_rows(csv_path, rows)
-        if rows:
-            from ganaudio.plots.curves import plot_loss_curves
-
-            plot_loss_curves(csv_path, run_dir / "loss_curve.png")
-            tracker.log_artifact(run_dir / "loss_curve.png")
-        shutil.rmtree(run_dir / PREVIOUS, ignore_errors=True)  # the superseded run: the new one is complete
+        _finish(state, run_dir, log_.rows, tracker)
     distributed.barrier(d)
     done = state.step - start_step
     return {"steps": state.step, "steps_run": done, "rank": d.rank, "resumed_from": resumed, "seconds": seconds,
             "start": start, "train_seconds": state.seconds,  # over all runs that built this checkpoint; None if unknown
             "steps_per_s": done / seconds if seconds > 0 else 0.0,
-            "final": {k: v for k, v in last_row.items() if k != "step"},
+            "final": {k: v for k, v in log_.last.items() if k != "step"},
             "monitor": dict(state.monitor), "stopped_early": state.finished and state.step < cfg.steps,
-            "identity": {"data": identity["data"], "code": identity["code"]},
-            "checkpoint": str(latest), "generator": str(run_dir / "generator.pt")}
+            "identity": {"data": state.identity["data"], "code": state.identity["code"]},
+            "precision": ctx.precision, "checkpoint": str(latest), "generator": str(run_dir / "generator.pt")}
+
+
+def _start(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, model_config, data_shape,
+           d: distributed.Dist, warm_start: Optional[WarmStart]) -> tuple[TrainState, StepContext, dict, tuple[Path, int]]:
+    """Build the state (seeded, warm-started, or resumed from `latest.pt`) and the step's context;
+    write initial.pt on a fresh start. Returns (state, context, start, the last good checkpoint)."""
+    device = d.device
+    if d.is_main:
+        clean_stale_temp_files(run_dir)
+    generator.to(device).train()
+    critic.to(device).train()
+    precision = resolve_precision(runtime.precision, device)
+    identity = run_identity(to_dict(cfg), dict(model_config), data_shape, dataset_fingerprint(dataset),
+                            training_code_version(generator, critic),
+                            warm_start.describe if warm_start is not None else None, precision=precision)
+    untrained = (_state_dicts(generator, critic) if warm_start is not None else None)
+    if warm_start is not None:
+        _load_warm_start(generator, critic, warm_start)
+    state = build_state(kind, generator, critic, cfg, model_config, data_shape, identity)
+    seed_everything(cfg.seed + d.rank)
+
+    start = _resume_or_restart(state, run_dir, device, d)
+    if d.is_main:
+        log.info("%s: %s (%s; %s)", kind, start["mode"], start["reason"], precision)
+        tracker.set_tags({"train.start": start["mode"], "train.start_reason": start["reason"][:5000],
+                          "train.data_fingerprint": identity["data"][:16], "train.code_version": identity["code"][:16],
+                          "train.precision": precision})
+
+    g, c = distributed.wrap(generator, d), distributed.wrap(critic, d)
+    if runtime.compile:
+        g, c = torch.compile(g), torch.compile(c)
+    ctx = StepContext(g, c, build_loss(cfg), cfg.ema_decay, device, precision)
+
+    latest = run_dir / "checkpoints" / "latest.pt"
+    if start["mode"] in ("resumed", "finished"):
+        if len(state.rng) == d.world_size:
+            set_rng_state(state.rng[d.rank])
+        else:  # resumed with another world size: continue, but not bit-exactly
+            log.warning("%s: saved with %d rank(s), resuming with %d; RNG streams reseeded",
+                        latest, len(state.rng), d.world_size)
+            seed_everything(cfg.seed + d.rank + 7919 * state.step)
+        last_good = (latest, state.step)
+    else:
+        last_good = _checkpoint(state, run_dir / "checkpoints" / "initial.pt", d, weights=untrained)
+    return state, ctx, start, last_good
+
+
+def _finish(state: TrainState, run_dir: Path, rows: list[dict], tracker: Tracker) -> None:
+    """Rank 0, after the last step: generator.pt, metrics.csv, the loss curve; drop the superseded run."""
+    latest, csv_path = run_dir / "checkpoints" / "latest.pt", run_dir / "metrics.csv"
+    if not latest.exists():  # steps: 0; otherwise the loop saved the last step
+        state.save(latest)
+    save_generator(run_dir / "generator.pt", state)
+    _write_rows(csv_path, rows)
+    if rows:
+        from ganaudio.plots.curves import plot_loss_curves
+
+        plot_loss_curves(csv_path, run_dir / "loss_curve.png")
+        tracker.log_artifact(run_dir / "loss_curve.png")
+    shutil.rmtree(run_dir / PREVIOUS, ignore_errors=True)  # the superseded run: the new one is complete
 
 
 PREVIOUS = "previous"  # superseded run files wait here until the new run has finished

@@ -51,6 +51,21 @@ def test_phase_shuffle_module_draws_per_example_shifts_in_range_and_is_off_in_ev
     assert torch.equal(PhaseShuffle(0).train()(x), x)
 
 
+def test_phase_shuffle_keeps_bf16_under_cpu_autocast():
+    """CPU autocast pads in fp32; the shuffled copy must stay in its input's dtype (it crashed with
+    "Index put requires the source and destination dtypes match")."""
+    x = torch.randn(5, 3, 11).bfloat16()
+    shifts = torch.tensor([-2, -1, 0, 1, 2])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = phase_shuffle(x, shifts, 2)
+    assert y.dtype == torch.bfloat16
+    assert torch.equal(y.float(), phase_shuffle(x.float(), shifts, 2))  # a shift is exact in any dtype
+    critic = WaveGANCritic(WaveGANModelConfig(d=1, phase_shuffle=2)).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        score = critic(torch.rand(2, 1, 16384) * 2 - 1)
+    assert torch.isfinite(score.float()).all()
+
+
 def test_shapes_follow_the_paper():
     cfg = WaveGANModelConfig(d=1)
     g, c = WaveGANGenerator(cfg, SHAPE), WaveGANCritic(cfg, SHAPE)

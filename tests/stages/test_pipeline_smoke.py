@@ -288,7 +288,7 @@ def test_training_from_scratch_again_reproduces_the_same_bits(ws, workspace_tool
 
     import torch
 
-    gans = ("pianogan", "spectogan")
+    gans = ("pianogan", "spectogan", "wavegan")
 
     def weights():
         out = {}

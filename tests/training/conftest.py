@@ -1,14 +1,17 @@
-"""Tiny GANs and datasets for the loop tests: a PianoGAN over 16-note windows trains in ms."""
+"""Tiny GANs and datasets for the loop tests: a PianoGAN over 16-note windows trains in ms, a
+WaveGAN with phase shuffle over 512-sample clips in tens of ms."""
 
 import pytest
 import torch
 from torch.utils.data import Dataset, TensorDataset
 
-from ganaudio.config import PianoGANModelConfig, RuntimeConfig, SpectoGANModelConfig, TrainConfig
+from ganaudio.config import PianoGANModelConfig, RuntimeConfig, SpectoGANModelConfig, TrainConfig, WaveGANModelConfig
 from ganaudio.models.registry import build_models, config_dict
 
 PIANO = PianoGANModelConfig(latent_dim=8, d=1, seq_len=16, kernel_size=5, stride=4)
 SPEC = SpectoGANModelConfig(latent_dim=8, d=1, conditional=True, n_classes=3)
+WAVE = WaveGANModelConfig(latent_dim=8, d=1, kernel_size=5, stride=2, phase_shuffle=2)  # 16 * 2^5 = 512 samples
+WAVE_SHAPE = (1, 512)
 RUNTIME = RuntimeConfig(workers=0, progress=False)
 
 
@@ -25,6 +28,16 @@ def piano_models(cfg: TrainConfig, seed: int = 0):
 def piano_data(n: int = 10) -> TensorDataset:
     g = torch.Generator().manual_seed(1)
     return TensorDataset(torch.randn(n, 4, 16, generator=g))
+
+
+def wave_models(cfg: TrainConfig, seed: int = 0):
+    torch.manual_seed(seed)
+    return build_models("wavegan", WAVE, cfg, WAVE_SHAPE)
+
+
+def wave_data(n: int = 10) -> TensorDataset:
+    g = torch.Generator().manual_seed(1)
+    return TensorDataset(torch.rand(n, *WAVE_SHAPE, generator=g) * 2 - 1)
 
 
 class LabelledSpecs(Dataset):

@@ -1,13 +1,14 @@
 """Run identity: seeded builds, resume only the same run, restarts that lose nothing, finite
 checkpoints, one trainer per folder, EMA, warm starts and the valid-split monitor."""
 
+import dataclasses
 import os
 
 import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from ganaudio.config import PianoGANConfig
+from ganaudio.config import PianoGANConfig, WaveGANConfig
 from ganaudio.models.registry import load_generator
 from ganaudio.tasks.common import fit
 from ganaudio.training import loop as loop_module
@@ -17,7 +18,7 @@ from ganaudio.training.run_guard import RunBusy, RunLock, clean_stale_temp_files
 from ganaudio.training.state import load_checkpoint
 from ganaudio.training.warm_start import from_checkpoint, resolve_warm_start
 
-from .conftest import PIANO, RUNTIME, piano_data, piano_models, tiny_train
+from .conftest import PIANO, RUNTIME, WAVE, WAVE_SHAPE, piano_data, piano_models, tiny_train
 from ganaudio.models.registry import config_dict
 
 
@@ -69,6 +70,26 @@ def test_equal_params_give_bit_equal_initial_and_final_weights(tmp_path):
                            tensors(tmp_path / "c/checkpoints/initial.pt")["dense.weight"])
 
 
+class Clips(TensorDataset):
+    data_shape = WAVE_SHAPE
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_equal_params_give_bit_equal_wavegan_weights_in_each_precision(tmp_path, precision):
+    """WaveGAN's phase shuffle draws from the global RNG: the loop seeds it, whatever it held before."""
+    cfg = WaveGANConfig(model=WAVE, train=tiny_train(steps=3, loss="wgan-gp", critic_steps=2))
+    runtime = dataclasses.replace(RUNTIME, precision=precision)
+    clips = Clips(torch.rand(10, *WAVE_SHAPE, generator=torch.Generator().manual_seed(1)) * 2 - 1)
+    for name in ("a", "b"):
+        torch.manual_seed(1234 if name == "a" else 99)
+        fit("wavegan", cfg, runtime, clips, tmp_path / name)
+    for ckpt in ("initial.pt", "latest.pt"):
+        for key in ("generator", "critic"):
+            assert_same(tensors(tmp_path / "a/checkpoints" / ckpt, key), tensors(tmp_path / "b/checkpoints" / ckpt, key))
+    initial, latest = (tensors(tmp_path / "a/checkpoints" / name, "critic") for name in ("initial.pt", "latest.pt"))
+    assert any(not torch.equal(initial[k], latest[k]) for k in initial)  # it trained
+
+
 def test_new_data_retrains_every_step_and_keeps_the_old_run_until_done(tmp_path):
     cfg = piano_cfg(steps=4)
     first = fit("pianogan", cfg, RUNTIME, windows(seed=1), tmp_path)
@@ -114,6 +135,10 @@ def test_identity_names_what_differs():
     assert "code changed" in identity_difference(run_identity({"lr_g": 1e-4}, {"d": 4}, (4, 16), "data1", "code2"), base)
     assert "lr_g" in identity_difference(run_identity({"lr_g": 2e-4}, {"d": 4}, (4, 16), "data1", "code1"), base)
     assert "older ganaudio" in identity_difference(base, None)
+    bf16 = run_identity({"lr_g": 1e-4, "steps": 10}, {"d": 4}, (4, 16), "data1", "code1", precision="bf16")
+    assert identity_difference(bf16, base) == "precision fp32 != bf16"
+    older = {k: v for k, v in base.items() if k != "precision"}  # before runtime.precision: fp32
+    assert identity_difference(base, older) is None and identity_difference(bf16, older) is not None
 
 
 def test_fingerprint_is_by_content():

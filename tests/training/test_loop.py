@@ -1,4 +1,7 @@
-"""The GAN loop: outputs, exact resume, divergence stop, conditional training, the sampler."""
+"""The GAN loop: outputs, exact resume (PianoGAN and WaveGAN, fp32 and bf16), divergence stop,
+conditional training, the sampler."""
+
+import dataclasses
 
 import pandas as pd
 import pytest
@@ -10,7 +13,8 @@ from ganaudio.training.loop import SeededBatches, TrainingDiverged, train_gan
 from ganaudio.training.state import load_checkpoint
 from ganaudio.tracking import Tracker
 
-from .conftest import PIANO, RUNTIME, SPEC, LabelledSpecs, piano_data, piano_models, tiny_train
+from .conftest import (PIANO, RUNTIME, SPEC, WAVE, WAVE_SHAPE, LabelledSpecs, piano_data, piano_models, tiny_train,
+                       wave_data, wave_models)
 
 ADV = ["adv/critic_loss", "adv/wasserstein", "adv/gp", "adv/gen_loss", "other/grad_norm_d", "other/grad_norm_g"]
 
@@ -78,6 +82,45 @@ def test_resume_gives_the_same_losses_as_an_uninterrupted_run(tmp_path, loss, sn
     sa = load_checkpoint(tmp_path / "straight/checkpoints/latest.pt")["generator"]
     for k, v in g.state_dict().items():
         assert torch.equal(sa[k], v), k
+
+
+def run_wave(tmp_path, cfg, precision="fp32", model_seed=0):
+    g, c = wave_models(cfg, model_seed)
+    out = train_gan("wavegan", g, c, wave_data(), cfg, tmp_path, model_config=config_dict(WAVE),
+                    data_shape=WAVE_SHAPE, runtime=dataclasses.replace(RUNTIME, precision=precision))
+    return out, g
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("loss,sn", [("wgan-gp", False), ("hinge", True)])
+def test_wavegan_resumes_exactly_in_each_precision(tmp_path, precision, loss, sn):
+    """Phase shuffle draws its shifts from the global RNG, which the checkpoint carries; under bf16
+    autocast the critic (phase shuffle included) and the penalty's double backward run too."""
+    kw = dict(loss=loss, spectral_norm=sn, checkpoint_every=2, ema_decay=0.9)
+    straight, _ = run_wave(tmp_path / "straight", tiny_train(steps=5, **kw), precision)
+    assert straight["precision"] == precision
+    run_wave(tmp_path / "split", tiny_train(steps=3, **kw), precision)
+    out, g = run_wave(tmp_path / "split", tiny_train(steps=5, **kw), precision, model_seed=99)
+    assert out["resumed_from"] == 3 and out["steps_run"] == 2
+    a = pd.read_csv(tmp_path / "straight/metrics.csv")
+    b = pd.read_csv(tmp_path / "split/metrics.csv")
+    assert torch.isfinite(torch.tensor(a[ADV].to_numpy())).all()
+    assert (a["adv/gp"] > 0).all() == (loss == "wgan-gp")  # the double backward ran
+    pd.testing.assert_frame_equal(a[["step"] + ADV], b[["step"] + ADV], check_exact=True)
+    sa = load_checkpoint(tmp_path / "straight/checkpoints/latest.pt")
+    sb = load_checkpoint(tmp_path / "split/checkpoints/latest.pt")
+    for part in ("generator", "critic", "generator_ema"):
+        for k, v in sa[part].items():
+            assert v.dtype == torch.float32 and torch.equal(v, sb[part][k]), (part, k)  # fp32 master weights
+
+
+def test_precision_changes_the_numbers_and_is_never_resumed_across(tmp_path):
+    fp32, _ = run_wave(tmp_path / "fp32", tiny_train(steps=2), "fp32")
+    bf16, _ = run_wave(tmp_path / "bf16", tiny_train(steps=2), "bf16")
+    assert fp32["final"]["adv/critic_loss"] != bf16["final"]["adv/critic_loss"]  # autocast took effect
+    out, _ = run_wave(tmp_path / "fp32", tiny_train(steps=3), "bf16")
+    assert out["start"]["mode"] == "restarted" and "precision fp32 != bf16" in out["start"]["reason"]
+    assert out["steps_run"] == 3
 
 
 def test_resume_drops_metric_rows_past_the_checkpoint(tmp_path):
