@@ -235,3 +235,18 @@ def test_order_summary_counts_transitions_and_intervals_and_changes_under_a_shuf
     assert not torch.equal(shuffled, out)
     c = PianoCritic(tiny(pitch_head="categorical", critic_order=True))
     assert c(torch.rand(3, 131, L)).shape == (3,)
+
+
+@pytest.mark.parametrize("gain", [1.0, 3.0])
+def test_head_norm_makes_the_notes_of_a_window_differ_from_the_start(gain):
+    def spread(g):
+        logits = g.logits(g.sample_latent(4, generator=torch.Generator().manual_seed(0)))["pitch"].detach()
+        per_position = logits - logits.mean(2, keepdim=True)  # (B, 128, L): the window-level part removed
+        return float(per_position.std(2).mean())
+
+    torch.manual_seed(0)
+    plain = PianoGenerator(PianoGANModelConfig(pitch_head="categorical", d=4, seq_len=64))
+    torch.manual_seed(0)
+    normed = PianoGenerator(PianoGANModelConfig(pitch_head="categorical", d=4, seq_len=64, head_norm_gain=gain))
+    assert spread(plain) < 0.05  # a fresh stack of transposed convs barely varies along the window
+    assert spread(normed) > 0.2 * gain
