@@ -33,10 +33,21 @@ class PianoGANModelConfig:
     position_noise: bool = False  # generator: per-position noise after each upsampling layer (StyleGAN-style)
     head_norm_gain: NonNegative = 0.0  # categorical heads: 0 off; else they read h normalised over positions x this gain
     critic_order: bool = False  # critic (categorical pitch): an MLP over pitch-class transitions and intervals
+    # conv: every note at once from z (models/pianogan.py); rnn: one note at a time given the
+    # notes before it (models/piano_rnn.py, the peer's LSTM; needs categorical pitch and time heads)
+    generator: Literal["conv", "rnn"] = "conv"
+    rnn_embed: Count = 64
+    rnn_hidden: Count = 256
+    rnn_layers: Count = 2
+    peer_init: bool = False  # rnn: start from the autoregressive peer's weights (maximum likelihood), then train adversarially
 
     def validate(self) -> None:
         if self.kernel_size < self.stride:
             raise Invalid("kernel_size", self.kernel_size, f">= stride ({self.stride})")
+        if self.generator == "rnn" and not (self.pitch_head == self.time_head == "categorical"):
+            raise Invalid("generator", self.generator, "conv unless pitch_head and time_head are categorical")
+        if self.peer_init and self.generator != "rnn":
+            raise Invalid("peer_init", self.peer_init, "false unless generator is rnn (the peer is an LSTM)")
         if self.train_notes != "gumbel" and self.pitch_sampling != "argmax":
             raise Invalid("pitch_sampling", self.pitch_sampling,
                           f"argmax with train_notes {self.train_notes} (softmax draws notes the critic never judged)")
@@ -89,3 +100,9 @@ class PianoGANConfig:
     peer: PianoPeerConfig = field(default_factory=PianoPeerConfig)
     render: PianoRenderConfig = field(default_factory=PianoRenderConfig)
     eval: PianoEvalConfig = field(default_factory=PianoEvalConfig)
+
+    def validate(self) -> None:
+        m, p = self.model, self.peer
+        if m.peer_init and (m.rnn_embed, m.rnn_hidden, m.rnn_layers, m.time_bins) != (p.embed, p.hidden, p.layers, p.time_bins):
+            raise Invalid("model.peer_init", m.peer_init,
+                          "false unless model.rnn_embed/rnn_hidden/rnn_layers/time_bins equal peer.embed/hidden/layers/time_bins")

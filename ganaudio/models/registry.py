@@ -50,6 +50,10 @@ def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = N
                              "pianogan.model.seq_len equal and build NoteWindows with encoding=NoteEncoding.of(cfg)")
         values = None if stats is None else standardised_values(stats, NoteEncoding.of(cfg))
         pitch_range = None if stats is None else (stats.pitch_min, stats.pitch_max)
+        if cfg.generator == "rnn":
+            from ganaudio.models.piano_rnn import PianoRNNGenerator
+
+            return PianoRNNGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
         return PianoGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
     if kind == "wavegan":
         from ganaudio.models.wavegan import WaveGANGenerator
