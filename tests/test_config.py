@@ -15,7 +15,8 @@ def test_project_params_load_with_cpu_presets():
     params = load_params("params.yaml")
     assert isinstance(params, Params)
     assert params.pianogan.train.loss == "wgan-gp" and params.pianogan.train.critic_steps == 2
-    assert params.pianogan.model.time_head == "categorical" and params.pianogan.model.key_latent
+    assert params.pianogan.model.time_head == "categorical" and params.pianogan.model.generator == "rnn"
+    assert params.pianogan.model.peer_init and params.pianogan.model.rnn_hidden == params.pianogan.peer.hidden
     assert params.spectogan.train.loss == "hinge" and params.spectogan.train.critic_steps == 1
     assert (params.mels.n_mels, params.mels.n_frames) == (64, 64)
 
@@ -106,7 +107,7 @@ def test_every_preset_combination_is_valid(pianogan, spectogan, mels):
     ({"mels": {"hop_length": 1024}}, "mels.hop_length", "< the STFT size 1024"),
     ({"mels": {"representation": "linear", "hop_length": 128}}, "mels.hop_length", "< the STFT size 128"),
     ({"pianogan": {"model": {"kernel_size": 3}}}, "pianogan.model.kernel_size", ">= stride"),
-    ({"pianogan": {"model": {"latent_dim": 8}}}, "pianogan.model.latent_dim", ">= 12 with key_latent"),
+    ({"pianogan": {"preset": "paper", "model": {"latent_dim": 8}}}, "pianogan.model.latent_dim", ">= 12 with key_latent"),
     ({"notes": {"seq_len": 128}}, "pianogan.model.seq_len", "equal to notes.seq_len"),
     ({"runtime": {"device": "gpu"}}, "runtime.device", "cuda:N"),
     ({"runtime": {"workers": -1}}, "runtime.workers", ">= 0"),
@@ -213,3 +214,13 @@ def test_a_stage_loads_only_the_sections_it_reads():
 def test_sections_not_loaded_still_reject_unknown_section_names(tmp_path):
     with pytest.raises(ConfigError, match="unknown key 'notse'"):
         load_params(write(tmp_path, "notse: {stride: 3}\n"), sections=["notes"])
+
+
+def test_conv_only_options_are_refused_with_the_recurrent_generator():
+    with pytest.raises(ConfigError, match="key_latent"):
+        params_from_dict({"pianogan": {"model": {"key_latent": True}}})  # the cpu preset's generator is rnn
+
+
+def test_peer_init_needs_the_peer_s_sizes():
+    with pytest.raises(ConfigError, match="peer_init"):
+        params_from_dict({"pianogan": {"peer": {"hidden": 64}}})

@@ -37,7 +37,7 @@ class PianoGANModelConfig:
     # notes before it (models/piano_rnn.py, the peer's LSTM; needs categorical pitch and time heads)
     generator: Literal["conv", "rnn"] = "conv"
     rnn_embed: Count = 64
-    rnn_hidden: Count = 256
+    rnn_hidden: Count = 128
     rnn_layers: Count = 2
     peer_init: bool = False  # rnn: start from the autoregressive peer's weights (maximum likelihood), then train adversarially
 
@@ -46,6 +46,12 @@ class PianoGANModelConfig:
             raise Invalid("kernel_size", self.kernel_size, f">= stride ({self.stride})")
         if self.generator == "rnn" and not (self.pitch_head == self.time_head == "categorical"):
             raise Invalid("generator", self.generator, "conv unless pitch_head and time_head are categorical")
+        conv_only = {"key_latent": self.key_latent, "global_bias": self.global_bias, "register_latent": self.register_latent,
+                     "position_noise": self.position_noise, "head_norm_gain": self.head_norm_gain,
+                     "train_notes": self.train_notes != "gumbel"}
+        for key, on in conv_only.items():
+            if self.generator == "rnn" and on:
+                raise Invalid(key, getattr(self, key), "its default with generator rnn (it shapes the conv generator only)")
         if self.peer_init and self.generator != "rnn":
             raise Invalid("peer_init", self.peer_init, "false unless generator is rnn (the peer is an LSTM)")
         if self.train_notes != "gumbel" and self.pitch_sampling != "argmax":
@@ -81,12 +87,12 @@ class PianoPeerConfig:
     same windows, for about the cpu preset's minutes, scored as the evaluation's `autoregressive` row."""
 
     embed: Count = 64
-    hidden: Count = 256
+    hidden: Count = 128
     layers: Count = 2
     time_bins: Annotated[int, Range(lo=16)] = 32  # the GAN's step/duration grid
     batch_size: Count = 32
     lr: Positive = 2e-3
-    steps: Count = 6000
+    steps: Count = 1500
     log_every: Count = 50
     temperature: Positive = 1.0  # sampling: 1 plays the learned distribution as it is
     seed: Seed = 0

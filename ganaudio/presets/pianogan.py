@@ -12,6 +12,8 @@ from ganaudio.presets.common import _DEBUG_TRAIN
 
 _PIANO_HEADS = {"pitch_head": "categorical", "time_head": "categorical", "key_latent": True,
                 "global_bias": True, "critic_summary": True, "pitch_range_prior": True}
+# The recurrent generator from the peer's weights; the conv generator's window latents do not apply.
+_RNN = {"generator": "rnn", "peer_init": True, "key_latent": False, "global_bias": False}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # Measured (docs/PIANOGAN_EXPERIMENTS.md): categorical pitch and time, a key latent started from
@@ -19,11 +21,21 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the hinge recipe collapsed categorical time. 2 critic steps at d=16, batch 32: 2.4 steps/s
     # on 2 cores, so 2,000 steps in ~14 min. Screen 6 (valid split, the issue-9 structure score):
     # the pitch range prior lifts it from 0.14 to 0.53, so every preset starts out-of-range pitches unlikely.
-    "cpu": {"model": {**_PIANO_HEADS, "d": 16},
-            "train": {"critic_steps": 2, "batch_size": 32, "steps": 2000, "checkpoint_every": 250}},
+    # Issue 18 (screens 7-9): a convolutional generator writing all 256 notes at once did not learn
+    # their order in a CPU budget, whether its notes reached the critic as draws, argmaxes or
+    # softmaxes. The recurrent generator draws each note given the ones before it, starting from
+    # the autoregressive peer's maximum-likelihood weights (train_pianoar, 1,500 steps), then trains
+    # adversarially for 800 steps (~1.7x the conv generator's step time).
+    "cpu": {"model": {**_PIANO_HEADS, **_RNN, "d": 16},
+            "train": {"critic_steps": 2, "batch_size": 32, "steps": 800, "checkpoint_every": 100}},
+    # One GPU, about 10 minutes (not yet run on one): the same recipe, a wider critic, 4x the batch.
+    "gpu": {"model": {**_PIANO_HEADS, **_RNN, "d": 64},
+            "train": {"critic_steps": 2, "batch_size": 128, "steps": 3000, "checkpoint_every": 500, "log_every": 50},
+            "peer": {"batch_size": 128, "steps": 6000}},
     "paper": {"model": {**_PIANO_HEADS, "d": 64},
               "train": {"steps": 100000, "checkpoint_every": 1000}, "eval": {"n_samples": 2048}},
-    "debug": {"model": {**_PIANO_HEADS, "d": 4}, "train": _DEBUG_TRAIN,
+    "debug": {"model": {**_PIANO_HEADS, **_RNN, "d": 4, "rnn_embed": 4, "rnn_hidden": 8, "rnn_layers": 1},
+              "train": _DEBUG_TRAIN,
               "peer": {"embed": 4, "hidden": 8, "layers": 1, "steps": 2, "batch_size": 4, "log_every": 1},
               "render": {"n_samples": 2, "interpolation_steps": 3}, "eval": {"n_samples": 8, "seeds": 2}},
 }

@@ -44,7 +44,7 @@ def test_a_variant_trains_and_is_scored_on_valid_without_the_test_split(notes_wi
     opened = []
     real_load = np.load
     monkeypatch.setattr(np, "load", lambda path, *a, **k: opened.append(Path(path).name) or real_load(path, *a, **k))
-    result = script.run_variant("tiny", {"preset": "debug"}, str(ROOT / "params.yaml"), str(notes_without_test),
+    result = script.run_variant("tiny", {"preset": "debug", "model": {"peer_init": False}}, str(ROOT / "params.yaml"), str(notes_without_test),
                                 str(tmp_path / "out"), threads=1)
     assert result["split"] == "valid" and result["target"]["split"] == "valid"
     assert "windows_valid.npz" in opened and "windows_test.npz" not in opened

@@ -218,7 +218,7 @@ def test_training_without_draws_needs_argmax_sampling():
     from ganaudio.config import ConfigError, params_from_dict
 
     with pytest.raises(ConfigError, match="pitch_sampling"):
-        params_from_dict({"pianogan": {"model": {"train_notes": "softmax"}}})
+        params_from_dict({"pianogan": {"preset": "paper", "model": {"train_notes": "softmax"}}})
 
 
 def test_order_summary_counts_transitions_and_intervals_and_changes_under_a_shuffle():

@@ -37,8 +37,8 @@ def trained(tmp_path_factory):
         np.savez(tmp / f"windows_{split}.npz", windows=w, piece_ids=np.arange(len(w)))
     p = load_params(ROOT / "params.yaml", {"pianogan": {"preset": "debug"},
                                             "runtime": {"mlflow": False, "progress": False}})
-    train(p.pianogan, p.runtime, tmp, tmp / "model")
     piano_peer.train(p.pianogan.peer, tmp, tmp / "peer")
+    train(p.pianogan, p.runtime, tmp, tmp / "model", peer_dir=tmp / "peer")  # the debug preset starts from it
     return p, tmp, tmp / "model"
 
 
@@ -86,9 +86,9 @@ def test_a_recurrent_gan_starts_from_its_peer_and_a_new_peer_restarts_it(trained
     from ganaudio.tasks.pianogan import train
 
     _, notes_dir, _ = trained
-    rnn = {"generator": "rnn", "peer_init": True, "rnn_embed": 4, "rnn_hidden": 8, "rnn_layers": 1}
-    p = load_params(ROOT / "params.yaml", {"pianogan": {"preset": "debug", "model": rnn, "train": {"steps": 1}},
+    p = load_params(ROOT / "params.yaml", {"pianogan": {"preset": "debug", "train": {"steps": 1}},
                                             "runtime": {"mlflow": False, "progress": False}})
+    assert p.pianogan.model.generator == "rnn" and p.pianogan.model.peer_init
     with pytest.raises(MissingInputError, match="peer"):
         train(p.pianogan, p.runtime, notes_dir, tmp_path / "nopeer")
     summary = train(p.pianogan, p.runtime, notes_dir, tmp_path / "gan", peer_dir=notes_dir / "peer")
