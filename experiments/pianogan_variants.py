@@ -94,8 +94,8 @@ VARIANTS["s8_gumbel_hn3"] = {"model": {"head_norm_gain": 3.0}}
 # Screen 9: the recurrent generator (models/piano_rnn.py), from scratch or from the peer's weights.
 # "peer_dir" (a path, like runtime not a param) is where peer_init takes them: train_pianoar's output.
 _RNN = {"generator": "rnn", "key_latent": False, "global_bias": False}  # the conv generator's window latents off
-VARIANTS["s9_rnn_scratch"] = {"model": {**_RNN, "peer_init": False}, "train": {"steps": 800}}
-VARIANTS["s9_rnn_peer"] = {"model": {**_RNN, "peer_init": True}, "train": {"steps": 800}, "peer_dir": "models/pianoar"}
+VARIANTS["s9_rnn_scratch"] = {"model": {**_RNN, "peer_init": False}, "train": {"steps": 500}}
+VARIANTS["s9_rnn_peer"] = {"model": {**_RNN, "peer_init": True}, "train": {"steps": 500}, "peer_dir": "models/pianoar"}
 VARIANTS["s9_rnn_peer_seed1"] = deep_merge(VARIANTS["s9_rnn_peer"], {"train": {"seed": 1}})
 VARIANTS["s7_soft_noise"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "position_noise": True}}
 
@@ -114,7 +114,8 @@ def run_variant(name: str, overrides: dict, params: str, notes_dir: str, out: st
     t0 = time.perf_counter()
     summary = train(p.pianogan, p.runtime, Path(notes_dir), model_dir, peer_dir=peer_dir and Path(peer_dir))
     seconds = time.perf_counter() - t0
-    metrics = evaluate(p.pianogan, model_dir, Path(notes_dir), split=SELECTION_SPLIT)
+    metrics = evaluate(p.pianogan, model_dir, Path(notes_dir), split=SELECTION_SPLIT,
+                       peer_dir=peer_dir and Path(peer_dir))  # the peer's row beside it, when there is a peer
     result = {"variant": name, "overrides": overrides, "train_seconds": seconds,
               "steps_per_s": summary["steps_per_s"], "steps": p.pianogan.train.steps, **metrics}
     save_result(out, result)  # kept if a later variant fails

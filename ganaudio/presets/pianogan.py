@@ -25,9 +25,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # their order in a CPU budget, whether its notes reached the critic as draws, argmaxes or
     # softmaxes. The recurrent generator draws each note given the ones before it, starting from
     # the autoregressive peer's maximum-likelihood weights (train_pianoar, 1,500 steps), then trains
-    # adversarially for 800 steps (~1.7x the conv generator's step time).
+    # adversarially for 500 steps: an unrolled step costs ~3x a conv step, sized to stay within 20 minutes.
     "cpu": {"model": {**_PIANO_HEADS, **_RNN, "d": 16},
-            "train": {"critic_steps": 2, "batch_size": 32, "steps": 800, "checkpoint_every": 100}},
+            "train": {"critic_steps": 2, "batch_size": 32, "steps": 500, "checkpoint_every": 50}},
     # One GPU, about 10 minutes (not yet run on one): the same recipe, a wider critic, 4x the batch.
     "gpu": {"model": {**_PIANO_HEADS, **_RNN, "d": 64},
             "train": {"critic_steps": 2, "batch_size": 128, "steps": 3000, "checkpoint_every": 500, "log_every": 50},
