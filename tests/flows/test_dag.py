@@ -15,13 +15,13 @@ DVC_YAML = ROOT / "dvc.yaml"
 
 def test_all_runs_every_stage_in_dependency_order():
     order = dag.plan(DVC_YAML, "all")
-    assert order == ["fetch_maestro", "fetch_sc09", "notes", "mels", "waves", "train_pianogan", "render_pianogan",
+    assert order == ["fetch_maestro", "fetch_sc09", "notes", "mels", "waves", "train_pianoar", "train_pianogan", "render_pianogan",
                      "eval_pianogan", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan",
                      "train_wavegan", "render_wavegan", "eval_wavegan"]
 
 
 @pytest.mark.parametrize("gan, expected", [
-    ("pianogan", ["fetch_maestro", "notes", "train_pianogan", "render_pianogan", "eval_pianogan"]),
+    ("pianogan", ["fetch_maestro", "notes", "train_pianoar", "train_pianogan", "render_pianogan", "eval_pianogan"]),
     ("spectogan", ["fetch_sc09", "mels", "train_classifier", "train_spectogan", "render_spectogan", "eval_spectogan"]),
     ("wavegan", ["fetch_sc09", "mels", "waves", "train_classifier", "train_wavegan", "render_wavegan",
                  "eval_wavegan"]),

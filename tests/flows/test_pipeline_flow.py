@@ -24,7 +24,7 @@ from ganaudio.tracking import CHECKPOINT_TAG, LOCK_HASH_TAG, SCORED_TAG, dvc_loc
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
-PIANO_STAGES = ["fetch_maestro", "notes", "train_pianogan", "render_pianogan", "eval_pianogan"]
+PIANO_STAGES = ["fetch_maestro", "notes", "train_pianoar", "train_pianogan", "render_pianogan", "eval_pianogan"]
 
 
 @pytest.fixture
