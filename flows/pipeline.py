@@ -20,7 +20,7 @@ from prefect.tasks import exponential_backoff
 
 from ganaudio.config import check_params
 from ganaudio.metrics.headline.rules import describe
-from ganaudio.orchestration import dag, dvc, tracking
+from ganaudio.orchestration import dag, dvc, pipeline_run
 from ganaudio.orchestration.prefect_settings import flow_settings
 
 
@@ -53,17 +53,17 @@ def pipeline(gan: str = "all", workspace: str = ".", targets: Optional[list[str]
     ws = str(Path(workspace).resolve())
     stages = dag.plan(Path(ws) / "dvc.yaml", gan, targets)
     logger.info("stages: %s", " -> ".join(stages))
-    client = tracking.client_for(ws)
-    with tracking.flow_run(client, ws, "pipeline", tracking.run_name(gan, ws), {"ganaudio.gan": gan},
+    client = pipeline_run.client_for(ws)
+    with pipeline_run.flow_run(client, ws, "pipeline", pipeline_run.run_name(gan, ws), {"ganaudio.gan": gan},
                            parent_run_id=parent_run_id) as run_id:
-        tracking.log_pipeline_params(client, run_id, ws, stages)
+        pipeline_run.log_pipeline_params(client, run_id, ws, stages)
         ran = {}
         # Called, not submitted: one stage at a time, since DVC locks the workspace.
         for stage in stages:
             ran[stage] = repro_task(stage, fetch_retries)(stage, ws, run_id)
             if ran[stage]:
-                tracking.stamp_lock_hash(client, run_id, stage, ws)
-        headlines = tracking.record_pipeline(client, run_id, ws, ran)
+                pipeline_run.stamp_lock_hash(client, run_id, stage, ws)
+        headlines = pipeline_run.record_pipeline(client, run_id, ws, ran)
     for g, values in headlines.items():
         logger.info("%s headline: %s", g, describe(g, values))
     logger.info("MLflow parent run %s (experiment 'pipeline'); ran: %s", run_id,

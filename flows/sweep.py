@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -52,10 +53,11 @@ def where() -> dict:
 @task(name="dvc-exp-run", task_run_name="{name}", cache_policy=NO_CACHE)
 def run_experiment(combo: dict[str, str], name: str, workspace: str, targets: list[str]) -> dict:
     logger = get_run_logger()
+    started = time.time()
     # Stage runs of a sweep get no MLflow parent: they are compared through `dvc exp show`.
     env = dvc.stage_env(workspace)
     dvc.run_dvc(sweep.exp_run_args(combo, name, targets), workspace, env, logger.info, exclusive=False)
-    return {"name": name, "params": combo, **where()}
+    return {"name": name, "params": combo, **where(), "started": started, "finished": time.time()}
 
 
 @flow(name="ganaudio-sweep")

@@ -140,6 +140,7 @@ def render(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_pat
     tracker.log_artifacts(out_dir, "samples")
     return {"samples": int(len(x)), "real_samples": int(len(real_x)), "sample_rate": sr,
             "conditional": sampler.conditional, "pair_digits": digits.tolist(),
+            "pair_real_clips": [real.files[int(i)] for i in real_idx],  # the recording behind each NN_real
             "classified_digit_counts": torch.bincount(pool_labels, minlength=10).tolist()}
 
 

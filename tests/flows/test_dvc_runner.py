@@ -74,12 +74,17 @@ def test_stages_under_a_flow_print_no_timestamps_of_their_own(tmp_path):
 
 @pytest.fixture
 def dvc_repo(tmp_path):
-    """A minimal git + DVC repo with one stage that writes out.txt."""
+    """A minimal git + DVC repo: stage hello writes out.txt, broken fails, turn logs when it ran."""
     run = lambda *a: subprocess.run(a, cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
     run("git", "init", "-q")
     run(sys.executable, "-m", "dvc", "init", "-q")
     (tmp_path / "dvc.yaml").write_text("stages:\n  hello:\n    cmd: python -c \"open('out.txt','w').write('hi')\"\n"
-                                       "    outs: [out.txt]\n  broken:\n    cmd: python -c \"raise SystemExit('boom')\"\n")
+                                       "    outs: [out.txt]\n  broken:\n    cmd: python -c \"raise SystemExit('boom')\"\n"
+                                       "  turn:\n    cmd: python turn.py\n    deps: [turn.py]\n    outs: [turn.txt]\n")
+    # Appends when it ran (start, end) to turns.log, outside DVC's outputs, so every run leaves a line.
+    (tmp_path / "turn.py").write_text("import time\nstart = time.time()\ntime.sleep(0.3)\n"
+                                      "open('turn.txt', 'w').write('done')\n"
+                                      "open('turns.log', 'a').write(f'{start} {time.time()}\\n')\n")
     return tmp_path
 
 
@@ -124,17 +129,23 @@ def test_a_lock_never_released_and_a_failing_stage_are_errors(dvc_repo):
 
 def test_calls_in_one_process_take_turns_per_workspace(dvc_repo):
     env = dvc.stage_env(dvc_repo, base={**os.environ, "DVC_NO_ANALYTICS": "1"})
-    errors = []
+    results = []
 
     def go():
         try:
-            dvc.run_dvc(["repro", "--force", "--single-item", "hello"], dvc_repo, env, lambda line: None, lock_retries=0)
-        except dvc.DvcError as e:
-            errors.append(e)
+            results.append(dvc.repro_stage("turn", dvc_repo, env, force=True, on_line=lambda line: None,
+                                           lock_retries=0))
+        except BaseException as e:  # anything, not only DvcError: the assertion below shows it
+            results.append(e)
 
     threads = [threading.Thread(target=go) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []  # with no retries allowed, only the mutex keeps them off DVC's lock
+    # With no retries allowed, only the mutex keeps them off DVC's lock: each ran, one after another.
+    assert results == [True, True, True]
+    spans = sorted(tuple(map(float, line.split())) for line in (dvc_repo / "turns.log").read_text().splitlines())
+    assert len(spans) == 3
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:])), spans
+    assert (dvc_repo / "turn.txt").read_text() == "done"

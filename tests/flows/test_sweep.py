@@ -55,6 +55,8 @@ def test_sweep_runs_real_experiments_in_parallel_on_dask_workers(flow_ws, tracki
         sets=sets, workspace=str(flow_ws), targets=["fetch_sc09"])
     records = result["records"]
     assert len(records) == 2
+    # in parallel: the second experiment started before the first had finished
+    assert max(r["started"] for r in records) < min(r["finished"] for r in records), records
     assert all(r["dask_worker"] and r["dask_worker"].startswith(("inproc://", "tcp://")) for r in records), records
     assert result["header"][:2] == ["experiment", "fetch_sc09.embedded.clips"]
     by_clips = {row[1]: row for row in result["rows"]}

@@ -119,17 +119,21 @@ def test_pianogan_metrics_have_the_documented_shape(ws):
 def test_spectogan_render_and_eval(ws):
     import soundfile as sf
 
+    from ganaudio.data.mels import parse_sc09_name
+
     samples = ws / "reports/spectogan/samples"
     wavs = sorted(samples.glob("pairs/*_generated_*.wav"))
     reals = sorted(samples.glob("pairs/*_real_*.wav"))
     assert len(wavs) == len(reals) == 2
-    # each pair is about one digit: the real clip's name carries the generated one's digit
-    assert [w.stem.split("_")[-1] for w in wavs] == [r.stem.split("_")[-1] for r in reals]
+    # each pair is about one digit: the recording behind the real half is labelled with the generated one's digit
+    render = json.loads((ws / "reports/spectogan/render.json").read_text())
+    asked = [int(w.stem.split("_")[-1]) for w in wavs]
+    assert [parse_sc09_name(f)[0] for f in render["pair_real_clips"]] == asked == render["pair_digits"]
     info = sf.info(str(wavs[0]))
     assert (info.samplerate, info.channels) == (16000, 1)
     assert (samples / "digits_real_vs_generated.png").exists()
     assert (ws / "reports/spectogan/digits.png").exists()
-    assert json.loads((ws / "reports/spectogan/render.json").read_text())["samples"] == 2
+    assert render["samples"] == 2
     metrics = json.loads((ws / "reports/spectogan/metrics.json").read_text())
     assert set(metrics["inception_score"]) >= {"trained", "untrained", "real"}
     assert set(metrics["fid"]) >= {"trained", "untrained", "real"}
