@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ganaudio.metrics.mgeval import FEATURES
-from ganaudio.metrics.piano_table import ROWS
+
 
 def ms(v: dict, digits: int = 3) -> str:
     if v["mean"] is None:
@@ -31,7 +31,7 @@ def rows_table(result: dict) -> str:
     lines = ["| row | structure score ↑ | order score | mean OA | windows copying ≥ 16 notes | longest verbatim "
              "run (median) | nearest training window (median) | notes outside training range |",
              "|---|---|---|---|---|---|---|---|"]
-    for name in ROWS:
+    for name in result["rows"]:  # the peer's row too, when the evaluation had one
         r = result["rows"][name]
         nov = r["novelty"]
         flag = " **(copies: fails)**" if nov["failed"] else ""
@@ -46,7 +46,7 @@ def rows_table(result: dict) -> str:
 
 
 def features_table(result: dict) -> str:
-    rows = list(ROWS)
+    rows = list(result["rows"])
     lines = ["| overlapped area | " + " | ".join(rows) + " |", "|---" * (len(rows) + 1) + "|"]
     for f in FEATURES:
         cells = [f"{result['rows'][r]['mgeval'][f]['overlap_area']['mean']:.2f}" for r in rows]

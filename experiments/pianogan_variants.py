@@ -81,6 +81,17 @@ VARIANTS["cpu_preset_seed1"] = {"train": {"seed": 1}}
 VARIANTS["range_prior"] = {"model": {"pitch_range_prior": True}}
 VARIANTS["range_prior_register"] = {"model": {"pitch_range_prior": True, "register_latent": True}}
 VARIANTS["range_prior_tau05"] = {"model": {"pitch_range_prior": True, "gumbel_tau": 0.5}}
+# Screen 7 (issue 18), valid split, order score: what makes the generator commit to an order.
+# Equal steps are equal minutes here: the variants cost the same per step (steps/s is recorded).
+VARIANTS["s7_gumbel"] = {}
+VARIANTS["s7_argmax"] = {"model": {"train_notes": "argmax", "pitch_sampling": "argmax"}}
+VARIANTS["s7_soft"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax"}}
+VARIANTS["s7_soft_order"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "critic_order": True}}
+VARIANTS["s7_gumbel_order"] = {"model": {"critic_order": True}}
+_SOFT = {"train_notes": "softmax", "pitch_sampling": "argmax"}
+VARIANTS["s8_soft_hn3"] = {"model": {**_SOFT, "head_norm_gain": 3.0}}
+VARIANTS["s8_gumbel_hn3"] = {"model": {"head_norm_gain": 3.0}}
+VARIANTS["s7_soft_noise"] = {"model": {"train_notes": "softmax", "pitch_sampling": "argmax", "position_noise": True}}
 
 
 def run_variant(name: str, overrides: dict, params: str, notes_dir: str, out: str, threads: int) -> dict:
@@ -106,14 +117,16 @@ def run_variant(name: str, overrides: dict, params: str, notes_dir: str, out: st
 def row(r: dict) -> str:
     h, rows = r["headline"], r["rows"]
     t = rows["trained"]
+    ent = r.get("head_entropy", {}).get("trained", {})
     return (f"{r['variant']:22s} {h['score']:7.3f} {t['structure_score']['std']:6.3f} "
+            f"{t['order_score']['mean']:7.3f} {ent.get('pitch', float('nan')):5.2f} "
             f"{h['baseline_score']:7.3f} {h['baseline_std']:6.3f} {100 * h['copy_share']:6.1f} "
             f"{t['novelty']['longest_run_median']['mean']:5.1f} {t['out_of_range_share']['mean']:6.3f} "
             f"{rows['untrained']['structure_score']['mean']:7.3f} {'pass' if h['passed'] else 'FAIL':>5s} "
             f"{r['train_seconds']:7.1f}")
 
 
-HEADER = (f"{'variant':22s} {'score':>7s} {'std':>6s} {'iid':>7s} {'std':>6s} {'copy%':>6s} {'run':>5s} "
+HEADER = (f"{'variant':22s} {'score':>7s} {'std':>6s} {'order':>7s} {'H_pit':>5s} {'iid':>7s} {'std':>6s} {'copy%':>6s} {'run':>5s} "
           f"{'outside':>6s} {'untrnd':>7s} {'gate':>5s} {'train_s':>7s}")
 
 

@@ -211,8 +211,11 @@ class PianoGANModelConfig:
     kernel_size: Count = 25
     stride: Annotated[int, Range(lo=2)] = 4
     pitch_head: Literal["continuous", "categorical"] = "continuous"
-    gumbel_tau: Positive = 1.0  # categorical head: temperature of the straight-through Gumbel-softmax's gradient
-    pitch_sampling: Literal["softmax", "argmax"] = "softmax"  # categorical head: how samples pick a pitch
+    gumbel_tau: Positive = 1.0  # categorical heads: temperature of the softmax behind the one-hot's gradient
+    # categorical heads: what the critic sees in training: gumbel (a Gumbel-softmax draw per note),
+    # argmax (straight-through argmax) or softmax (the distribution itself; samples take its argmax)
+    train_notes: Literal["gumbel", "argmax", "softmax"] = "gumbel"
+    pitch_sampling: Literal["softmax", "argmax"] = "softmax"  # categorical heads: how samples pick each note
     time_head: Literal["continuous", "categorical"] = "continuous"  # step and duration: log value or one-hot bin
     time_bins: Annotated[int, Range(lo=16)] = 32  # categorical time head: log-spaced bins per feature (step 1 ms..4 s, duration 10 ms..8 s)
     key_latent: bool = False  # categorical pitch: a per-window key drawn from z biases every note by a learned profile
@@ -221,10 +224,16 @@ class PianoGANModelConfig:
     pitch_range_prior: bool = False  # categorical pitch: pitches outside the training range start 1000x less likely
     critic_summary: bool = False  # critic: a small MLP over per-window statistics (pitch-class and time histograms)
     minibatch_std: bool = False  # critic: append ProGAN's minibatch-std channel before the head
+    position_noise: bool = False  # generator: per-position noise after each upsampling layer (StyleGAN-style)
+    head_norm_gain: NonNegative = 0.0  # categorical heads: 0 off; else they read h normalised over positions x this gain
+    critic_order: bool = False  # critic (categorical pitch): an MLP over pitch-class transitions and intervals
 
     def validate(self) -> None:
         if self.kernel_size < self.stride:
             raise Invalid("kernel_size", self.kernel_size, f">= stride ({self.stride})")
+        if self.train_notes != "gumbel" and self.pitch_sampling != "argmax":
+            raise Invalid("pitch_sampling", self.pitch_sampling,
+                          f"argmax with train_notes {self.train_notes} (softmax draws notes the critic never judged)")
         if self.key_latent and self.pitch_head != "categorical":
             raise Invalid("key_latent", self.key_latent, "false unless pitch_head is categorical")
         if self.key_latent and self.latent_dim < 12:
@@ -250,10 +259,28 @@ class PianoEvalConfig:
 
 
 @dataclass
+class PianoPeerConfig:
+    """The autoregressive peer (models/note_lstm.py): an LSTM trained by maximum likelihood on the
+    same windows, for about the cpu preset's minutes, scored as the evaluation's `autoregressive` row."""
+
+    embed: Count = 64
+    hidden: Count = 256
+    layers: Count = 2
+    time_bins: Annotated[int, Range(lo=16)] = 32  # the GAN's step/duration grid
+    batch_size: Count = 32
+    lr: Positive = 2e-3
+    steps: Count = 6000
+    log_every: Count = 50
+    temperature: Positive = 1.0  # sampling: 1 plays the learned distribution as it is
+    seed: Seed = 0
+
+
+@dataclass
 class PianoGANConfig:
     preset: str = "cpu"
     model: PianoGANModelConfig = field(default_factory=PianoGANModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    peer: PianoPeerConfig = field(default_factory=PianoPeerConfig)
     render: PianoRenderConfig = field(default_factory=PianoRenderConfig)
     eval: PianoEvalConfig = field(default_factory=PianoEvalConfig)
 

@@ -45,6 +45,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"model": {**_PIANO_HEADS, "d": 64},
                   "train": {"steps": 100000, "checkpoint_every": 1000}, "eval": {"n_samples": 2048}},
         "debug": {"model": {**_PIANO_HEADS, "d": 4}, "train": _DEBUG_TRAIN,
+                  "peer": {"embed": 4, "hidden": 8, "layers": 1, "steps": 2, "batch_size": 4, "log_every": 1},
                   "render": {"n_samples": 2, "interpolation_steps": 3}, "eval": {"n_samples": 8, "seeds": 2}},
     },
     "spectogan": {

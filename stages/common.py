@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -67,7 +68,7 @@ def record_imports_at_exit() -> None:
 @contextlib.contextmanager
 def tracked(params: Params, experiment: str, stage: str, sections: list[str]) -> Iterator[Tracker]:
     """An MLflow run for this stage logging the resolved config of the sections it reads."""
-    logged = {s: to_dict(getattr(params, s.split(".")[0])) for s in sections}
+    logged = {s: to_dict(functools.reduce(getattr, s.split("."), params)) for s in sections}  # "pianogan.peer" too
     with start_run(experiment, stage, flatten(logged), enabled=params.runtime.mlflow) as tracker:
         yield tracker
 

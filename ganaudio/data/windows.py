@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ganaudio.errors import BadInputError
+from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.utils.io import read_json, write_json
 
 FEATURES = ("pitch", "step", "duration", "velocity")
@@ -140,3 +140,15 @@ def _to_model_space(raw: Array, eps: float, lib) -> Array:
     logged = lib.log(lib.clip(raw[..., 1:3], 0.0, None) + eps)
     cat = np.concatenate if lib is np else torch.cat
     return cat([raw[..., :1], logged, raw[..., 3:]], -1)
+
+
+def raw_windows(notes_dir: Path, split: str, n: int | None = None, seed: int = 0) -> np.ndarray:
+    """Raw windows (N, L, 4) of one split; at most n of them (a seeded choice) when n is given."""
+    path = Path(notes_dir) / f"windows_{split}.npz"
+    if not path.exists():
+        raise MissingInputError(f"{path} is missing; run `dvc repro notes` first")
+    with np.load(path) as f:
+        windows = f["windows"]
+    if n is not None and len(windows) > n:
+        windows = windows[np.random.default_rng(seed).choice(len(windows), n, replace=False)]
+    return windows.astype(np.float32)

@@ -2,12 +2,13 @@
 
 Features, one value or vector per window of notes (N, L, 4) (see `metrics.music` for the layout):
 - pitch: `used_pitches` (distinct pitches), `pitch_range`, `mean_abs_interval` (MGEval's average
-  pitch interval), `pitch_class_hist` (12), `pitch_class_transition` (12 x 12, consecutive notes);
-- rhythm: `mean_ioi` (average inter-onset interval, seconds), `ioi_hist` (12 step bins, as
+  pitch interval, consecutive notes), `pitch_class_hist` (12), `pitch_class_transition` (12 x 12,
+  consecutive notes);
+- rhythm: `mean_ioi` (average inter-onset interval over every step of the window, seconds), `ioi_hist` (12 step bins, as
   `metrics.music.STEP_EDGES`), `note_length_hist` (13 duration bins, `DURATION_EDGES`),
   `note_length_transition` (13 x 13, consecutive notes).
-- order (not in MGEval; added because every feature above except the transition matrices is blind
-  to the order of a window's notes, and shuffling a window barely moves those two):
+- order (not in MGEval; added because every feature above except the interval and the transition
+  matrices is blind to the order of a window's notes, and shuffling a window barely moves those):
   `pitch_autocorrelation` (lags 1..8 of the pitch sequence: an Alberti bass or an arpeggio repeats
   with a period) and `rhythm_pattern` (shares of the 16 chord/new-onset patterns of 4 consecutive
   steps, chord meaning a step under CHORD_STEP).
@@ -36,8 +37,10 @@ from ganaudio.metrics.music import DURATION_EDGES, STEP_EDGES, clean_notes, row_
 FEATURES = ("used_pitches", "pitch_range", "mean_abs_interval", "pitch_class_hist", "pitch_class_transition",
             "mean_ioi", "ioi_hist", "note_length_hist", "note_length_transition",
             "pitch_autocorrelation", "rhythm_pattern")
-# The features that change when a window's notes are reordered (the others are order-free).
-ORDER_FEATURES = ("pitch_class_transition", "note_length_transition", "pitch_autocorrelation", "rhythm_pattern")
+# The features that change when a window's notes are reordered; every other one is order-free.
+# Decided by test (tests/metrics/test_mgeval.py shuffles real-like windows and pins both lists).
+ORDER_FEATURES = ("mean_abs_interval", "pitch_class_transition", "note_length_transition",
+                  "pitch_autocorrelation", "rhythm_pattern")
 # The distribution-valued features: their concatenation is a window's fingerprint for nearest neighbours.
 VECTOR_FEATURES = ("pitch_class_hist", "pitch_class_transition", "ioi_hist", "note_length_hist",
                    "note_length_transition")
@@ -73,7 +76,9 @@ def window_features(notes) -> dict[str, np.ndarray]:
     pitch, step, duration = clean_notes(notes)  # (N, L) each
     pc = pitch % 12
     length_class = np.digitize(duration, DURATION_EDGES[1:-1])  # (N, L) in 0..12
-    ioi = step[:, 1:]  # the first note's step points at a note before the window
+    # Every step, the first one's (to a note before the window) included: a histogram that left
+    # the first out would change when the notes are shuffled, and so not be order-free.
+    ioi = step
     return {
         "used_pitches": (np.diff(np.sort(pitch, axis=1), axis=1) != 0).sum(1, keepdims=True) + 1.0,
         "pitch_range": (pitch.max(1) - pitch.min(1))[:, None].astype(np.float64),
@@ -86,7 +91,7 @@ def window_features(notes) -> dict[str, np.ndarray]:
         "note_length_transition": _shares(length_class[:, :-1] * N_LENGTH_BINS + length_class[:, 1:],
                                           N_LENGTH_BINS ** 2),
         "pitch_autocorrelation": _autocorrelation(pitch.astype(np.float64), AUTOCORRELATION_LAGS),
-        "rhythm_pattern": _shares(_patterns((ioi >= CHORD_STEP).astype(np.int64), PATTERN_STEPS),
+        "rhythm_pattern": _shares(_patterns((step[:, 1:] >= CHORD_STEP).astype(np.int64), PATTERN_STEPS),
                                   2 ** PATTERN_STEPS),
     }
 

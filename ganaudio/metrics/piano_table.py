@@ -22,7 +22,17 @@ from ganaudio.metrics.music import distances
 from ganaudio.metrics.novelty import COPY_RUN, NoveltyIndex
 
 ROWS = ("trained", "untrained", "iid_notes", "shuffled_train", "copy_train", "reference")
-GENERATORS = tuple(r for r in ROWS if r != "reference")  # rows the novelty gate applies to
+PEER = "autoregressive"  # the LSTM peer's row (tasks/piano_peer.py), when its model is given
+
+
+def rows_for(peer: bool) -> tuple[str, ...]:
+    """The table's rows, the peer's beside the trained generator's when there is one."""
+    return ROWS[:1] + (PEER,) + ROWS[1:] if peer else ROWS
+
+
+def is_generator(row: str) -> bool:
+    """Rows the novelty gate applies to: every one but the real windows."""
+    return row != "reference"
 
 
 class Scorer:
@@ -65,14 +75,14 @@ def table(draws: dict[str, list[dict]], split: str, max_copy_share: float) -> di
         out["order_score"] = hl.mean_std(order[row])
         out["seeds"] = len(ds)
         share = out["novelty"]["copy_share"]["mean"]
-        out["novelty"]["failed"] = bool(share >= max_copy_share) if row in GENERATORS else None
+        out["novelty"]["failed"] = bool(share >= max_copy_share) if is_generator(row) else None
         rows[row] = out
     head = hl.headline(scores, rows["trained"]["novelty"]["copy_share"]["mean"], max_copy_share)
     return {
         "split": split,
         "headline": head,
         "rows": rows,
-        "flagged": [r for r in ROWS if r in rows and rows[r]["novelty"]["failed"]],
+        "flagged": [r for r in rows if rows[r]["novelty"]["failed"]],
         "distances": {name: {row: rows[row]["distances"][name]["mean"] for row in rows}
                       for name in rows["trained"]["distances"]},
     }

@@ -102,23 +102,30 @@ def _save(fig: Figure, path: str | os.PathLike) -> None:
 
 
 def plot_evaluation(result: dict, path: str | os.PathLike) -> None:
-    """The evaluation table at a glance: each row's structure score (mean ± std over draws, copy-flagged
-    rows in red) and its overlapped area per MGEval feature."""
+    """The evaluation table at a glance: each row's structure and order scores side by side (mean ±
+    std over draws; copy-flagged rows hatched) and its overlapped area per MGEval feature."""
     rows = list(result["rows"])
-    score = [result["rows"][r]["structure_score"] for r in rows]
     flagged = set(result.get("flagged", []))
     features = list(result["rows"][rows[0]]["mgeval"])
     overlap = np.array([[result["rows"][r]["mgeval"][f]["overlap_area"]["mean"] for f in features] for r in rows])
-    fig = Figure(figsize=(13, 0.5 * len(rows) + 2.5))
-    ax_score, ax_oa = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
+    fig = Figure(figsize=(14, 0.55 * len(rows) + 2.5))
+    ax_score, ax_oa = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 2]})
     y = np.arange(len(rows))
-    ax_score.barh(y, [s["mean"] or 0.0 for s in score], xerr=[s["std"] or 0.0 for s in score],
-                  color=["tab:red" if r in flagged else "tab:blue" for r in rows])
+    for offset, key, colour, label in ((-0.2, "structure_score", "tab:blue", "structure (0 = iid_notes)"),
+                                       (0.2, "order_score", "tab:orange", "order (0 = shuffled_train)")):
+        score = [result["rows"][r][key] for r in rows]
+        ax_score.barh(y + offset, [s["mean"] or 0.0 for s in score], height=0.4, xerr=[s["std"] or 0.0 for s in score],
+                      color=colour, label=label)
+        for i, (r, s) in enumerate(zip(rows, score)):
+            if r in flagged:
+                ax_score.barh(y[i] + offset, s["mean"] or 0.0, height=0.4, fill=False, hatch="//", edgecolor="tab:red")
+            ax_score.text(s["mean"] or 0.0, y[i] + offset, f" {_num(s['mean'])}", va="center", fontsize=7)
     ax_score.set_yticks(y, [f"{r} (copies)" if r in flagged else r for r in rows])
     ax_score.invert_yaxis()
     ax_score.axvline(0, color="k", linewidth=0.8)
     ax_score.axvline(1, color="k", linewidth=0.8, linestyle=":")
-    ax_score.set_title(f"structure score vs {result['split']} (0 = iid_notes, 1 = reference)", fontsize=9)
+    ax_score.legend(fontsize=7, loc="lower left")
+    ax_score.set_title(f"scores vs {result['split']} (1 = reference: real windows)", fontsize=9)
     image = ax_oa.imshow(overlap, vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax_oa.set_xticks(np.arange(len(features)), features, rotation=35, ha="right", fontsize=8)
     ax_oa.set_yticks(y, rows)
@@ -126,5 +133,33 @@ def plot_evaluation(result: dict, path: str | os.PathLike) -> None:
         ax_oa.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="w" if v < 0.6 else "k")
     ax_oa.set_title("overlapped area of intra-set (target) and inter-set distances", fontsize=9)
     fig.colorbar(image, ax=ax_oa, fraction=0.03)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _num(x) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def plot_side_by_side(real: Sequence[Notes], generated: Sequence[Notes], path: str | os.PathLike,
+                      seconds: float | None = None) -> None:
+    """Real windows in the left column, generated ones in the right, every panel on one time axis
+    (0..`seconds`, default the longest window) and one pitch axis, so lengths and registers compare by eye."""
+    n = max(len(real), len(generated))
+    if n == 0:
+        raise ValueError("plot_side_by_side needs at least one window")
+    spans = [note_spans(w) for w in (*real, *generated)]
+    seconds = seconds or max(float(s[:, 1].max()) for s in spans if len(s))
+    lo = min(float(s[:, 2].min()) for s in spans if len(s)) - 2
+    hi = max(float(s[:, 2].max()) for s in spans if len(s)) + 2
+    fig = Figure(figsize=(14, 2.2 * n))
+    axes = fig.subplots(n, 2, squeeze=False, sharex=True, sharey=True)
+    for col, (who, windows) in enumerate((("real", real), ("generated", generated))):
+        for i in range(n):
+            ax = axes[i, col]
+            if i < len(windows):
+                draw_piano_roll(ax, windows[i], f"{who} {i}")
+            ax.set_xlim(0, seconds)
+            ax.set_ylim(lo, hi)
     fig.tight_layout()
     _save(fig, path)

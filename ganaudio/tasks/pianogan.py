@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ganaudio.config import PianoGANConfig, RuntimeConfig
 from ganaudio.data.datasets import NoteWindows
-from ganaudio.data.windows import NoteStats
+from ganaudio.data.windows import NoteStats, raw_windows
 from ganaudio.errors import MissingInputError
 from ganaudio.models.pianogan import NoteEncoding
 from ganaudio.tasks.common import fit, judged_checkpoints, trained_checkpoint
@@ -62,10 +62,33 @@ def generate_notes(checkpoint: Path, stats: NoteStats, n: int, seed: int, device
     return np.asarray(stats.denormalise(feats, clip_pitch=clip_pitch), dtype=np.float32)
 
 
+@torch.no_grad()
+def head_entropy(checkpoint: Path, n: int = 256, seed: int = 0) -> dict[str, float]:
+    """Mean per-note entropy (nats) of each one-hot head's softmax over n latents: {name: H}.
+
+    exp(H) is the number of equally likely classes a note is drawn from. Under softmax sampling a
+    wide head makes every note an independent draw; under argmax it measures only how sure the
+    generator is of the note it plays.
+    """
+    from ganaudio.models.registry import load_generator
+
+    generator, _ = load_generator(checkpoint, device="cpu")
+    z = generator.sample_latent(n, generator=torch.Generator().manual_seed(seed))
+    out = {}
+    for name, logits in generator.logits(z).items():  # (B, K, L)
+        logp = logits.float().log_softmax(1)
+        out[name] = float(-(logp.exp() * logp).sum(1).mean())
+    return out
+
+
 def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
            tracker: Tracker = Tracker()) -> dict:
-    """Samples as MIDI + WAV + piano rolls beside as many real test windows rendered the same way
-    (pairs/NN_generated.*, pairs/NN_real.*), the pitch-only experiment, and a latent interpolation.
+    """Samples as MIDI + WAV + piano rolls beside as many real windows rendered the same way
+    (pairs/NN_generated.*, pairs/NN_real.*), 4 real and 4 generated windows on one time scale
+    (side_by_side.png), the pitch-only experiment, and a latent interpolation.
+
+    The real windows come from the valid split: held out from training like the test split, which
+    only eval_pianogan reads, once (the protocol; a test counts the opens).
 
     Every WAV goes through one synth (`choose_synth`: a SoundFont piano unless none can run) and
     one loudness normalisation, so a pair differs only by who wrote the notes. The summary (and
@@ -73,7 +96,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     """
     from ganaudio.audio.midi import choose_synth, notes_to_midi, render_wav, write_midi
     from ganaudio.models.registry import load_generator
-    from ganaudio.plots.piano import plot_piano_roll, plot_piano_rolls
+    from ganaudio.plots.piano import plot_piano_roll, plot_piano_rolls, plot_side_by_side
 
     rc = cfg.render
     ckpt = trained_checkpoint(model_dir, KIND)
@@ -82,7 +105,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
     pairs.mkdir(parents=True, exist_ok=True)
     synth = choose_synth(rc.soundfont)
     samples = generate_notes(ckpt, stats, rc.n_samples, rc.seed, pitch_sampling=cfg.model.pitch_sampling)
-    real = _raw_windows(notes_dir, "test", rc.n_samples, rc.seed)
+    real = raw_windows(notes_dir, "valid", rc.n_samples, rc.seed)
     with atomic_path(out_dir / "samples.npz") as tmp:  # the raw notes, before MIDI's tick grid
         with open(tmp, "wb") as f:
             np.savez(f, notes=samples, real=real)
@@ -95,6 +118,7 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
             renderers.add(render_wav(pm, stem.with_suffix(".wav"), sample_rate=rc.sample_rate, synth=synth))
             plot_piano_roll(notes, stem.with_suffix(".png"), title=f"{who} {i}")
     plot_piano_rolls(list(samples[:8]), out_dir / "samples_grid.png", titles=[f"sample {i}" for i in range(8)])
+    plot_side_by_side(list(real[:4]), list(samples[:4]), out_dir / "side_by_side.png")
 
     # The seed notebook's experiment: keep the generated pitches, hold rhythm to the data's medians.
     held = samples[0].copy()
@@ -125,8 +149,11 @@ def render(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, out_dir: Path,
 
 
 def evaluate(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, tracker: Tracker = Tracker(),
-             split: str = "test", progress: bool = False) -> dict:
+             split: str = "test", progress: bool = False, peer_dir: Path | None = None) -> dict:
     """Every row of the evaluation table, scored against `split`, and the headline (metrics.headline).
+
+    `peer_dir` (train_pianoar's output) adds the `autoregressive` row: the LSTM a user would pick
+    instead, sampled to the same window length and scored by the same code.
 
     The split is the protocol: model choices (presets, experiments/pianogan_variants.py, any
     checkpoint choice) score against "valid"; only the eval_pianogan stage scores "test", once.
@@ -136,12 +163,12 @@ def evaluate(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, tracker: Tra
     """
     from ganaudio.metrics import baselines
     from ganaudio.metrics.music import spread
-    from ganaudio.metrics.piano_table import ROWS, Scorer, flat_metrics, table
+    from ganaudio.metrics.piano_table import PEER, Scorer, flat_metrics, rows_for, table
 
     ec = cfg.eval
     stats = NoteStats.from_json(notes_dir / "stats.json")
-    train = _raw_windows(notes_dir, "train")
-    target = _raw_windows(notes_dir, split, ec.n_samples, ec.seed)
+    train = raw_windows(notes_dir, "train")
+    target = raw_windows(notes_dir, split, ec.n_samples, ec.seed)
     log.info("evaluate: %d generated windows per draw, %d draws per row, against %d %s windows",
              ec.n_samples, ec.seeds, len(target), split)
     scorer = Scorer(target, train, copy_run=ec.copy_run)
@@ -151,14 +178,19 @@ def evaluate(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, tracker: Tra
         if row in checkpoints:
             return generate_notes(checkpoints[row], stats, ec.n_samples, seed, clip_pitch=False,
                                   pitch_sampling=cfg.model.pitch_sampling)
+        if row == PEER:
+            from ganaudio.tasks import piano_peer
+
+            return piano_peer.generate_notes(peer_dir, ec.n_samples, target.shape[1], seed)
         if row == "reference":  # the same kind of set as copy_train, drawn apart from it
             return baselines.make("copy_train", train, ec.n_samples, seed + REFERENCE_SEED_OFFSET)
         return baselines.make(row, train, ec.n_samples, seed)
 
-    draws: dict[str, list[dict]] = {row: [] for row in ROWS}
+    rows = rows_for(peer=peer_dir is not None)
+    draws: dict[str, list[dict]] = {row: [] for row in rows}
     first_trained = None
-    with tqdm(total=len(ROWS) * ec.seeds, desc=f"evaluate vs {split}", disable=not progress) as bar:
-        for row in ROWS:
+    with tqdm(total=len(rows) * ec.seeds, desc=f"evaluate vs {split}", disable=not progress) as bar:
+        for row in rows:
             for k in range(ec.seeds):
                 notes = draw(row, ec.seed + SEED_STRIDE * k)
                 scored = scorer.score(notes)
@@ -170,21 +202,10 @@ def evaluate(cfg: PianoGANConfig, model_dir: Path, notes_dir: Path, tracker: Tra
                 draws[row].append(scored)
                 bar.update()
     result = table(draws, split, ec.max_copy_share)
+    result["head_entropy"] = {row: head_entropy(path) for row, path in checkpoints.items()}
     result["target"] = {"split": split, "windows": int(len(target)), "novelty": scorer.target_novelty}
     s_gen, s_real = spread(first_trained), spread(target)
     result["spread"] = {name: {"generated": s_gen[name], "real": s_real[name]} for name in s_gen}
     log.info("headline: %s", result["headline"]["verdict"])
     tracker.log_metrics(flat_metrics(result))
     return result
-
-
-def _raw_windows(notes_dir: Path, split: str, n: int | None = None, seed: int = 0) -> np.ndarray:
-    """Raw windows (N, L, 4) of one split; at most n of them (a seeded choice) when n is given."""
-    path = Path(notes_dir) / f"windows_{split}.npz"
-    if not path.exists():
-        raise MissingInputError(f"{path} is missing; run `dvc repro notes` first")
-    with np.load(path) as f:
-        windows = f["windows"]
-    if n is not None and len(windows) > n:
-        windows = windows[np.random.default_rng(seed).choice(len(windows), n, replace=False)]
-    return windows.astype(np.float32)

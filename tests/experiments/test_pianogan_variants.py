@@ -55,8 +55,8 @@ def test_a_variant_trains_and_is_scored_on_valid_without_the_test_split(notes_wi
 
 def test_the_selection_split_is_valid_and_evaluate_would_need_the_test_file(notes_without_test):
     """The other half of the proof: scoring on test in this folder fails, so the run above did not."""
-    from ganaudio.tasks.pianogan import _raw_windows
+    from ganaudio.tasks.pianogan import raw_windows
 
     assert load_script().SELECTION_SPLIT == "valid"
     with pytest.raises(FileNotFoundError, match="windows_test.npz"):
-        _raw_windows(notes_without_test, "test")
+        raw_windows(notes_without_test, "test")

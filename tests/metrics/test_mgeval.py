@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from ganaudio.metrics import baselines, mgeval
@@ -15,7 +16,7 @@ def test_features_match_hand_computed_values():
     np.testing.assert_allclose(f["pitch_class_hist"][0].reshape(12)[[0, 4, 7]], [3 / 5, 1 / 5, 1 / 5])  # C4, C5 and C4 again
     pctm = f["pitch_class_transition"][0].reshape(12, 12)
     assert pctm[0, 4] == pctm[4, 7] == pctm[7, 0] == 1 / 4 and pctm[0, 0] == 1 / 4  # C->C across the octave
-    assert f["mean_ioi"][0, 0] == pytest.approx((0 + 0.5 + 0.5 + 0.25) / 4)  # the first step is outside
+    assert f["mean_ioi"][0, 0] == pytest.approx((0.3 + 0 + 0.5 + 0.5 + 0.25) / 5)  # every step, the first included
     nltm = f["note_length_transition"][0].reshape(13, 13)
     assert nltm.sum() == pytest.approx(1.0) and nltm.max() == pytest.approx(1 / 4)
     # onsets after the first: chord, new, new, new -> one 4-step pattern 0111
@@ -37,6 +38,31 @@ def test_shuffling_keeps_histograms_and_breaks_order_features():
         np.testing.assert_allclose(a[name], b[name], err_msg=name)
     for name in ("pitch_class_transition", "pitch_autocorrelation", "rhythm_pattern"):
         assert np.abs(a[name] - b[name]).sum() > 0.1, name
+
+
+def test_order_features_are_exactly_those_a_shuffle_changes(tmp_path):
+    # The side of every feature is decided by shuffling real windows (the notes stage's own output
+    # format) and pinned here: a feature that moves under a shuffle belongs to the order score.
+    from ganaudio.data.embedded.piano import COMPOSERS, compose_piece
+    from ganaudio.data.notes import midi_to_notes
+    from ganaudio.data.windows import make_windows
+
+    frames = []
+    for i, comp in enumerate(COMPOSERS):  # one piece per composer: every accompaniment pattern
+        path = tmp_path / f"{i}.midi"
+        compose_piece(np.random.default_rng(i), comp, number=1)["midi"].write(str(path))
+        frames.append(midi_to_notes(path).assign(piece_id=i))
+    windows, _ = make_windows(pd.concat(frames), seq_len=64, stride=256)
+    rng = np.random.default_rng(0)
+    perm = rng.permuted(np.broadcast_to(np.arange(windows.shape[1]), windows.shape[:2]), axis=1)
+    shuffled = np.take_along_axis(windows, perm[..., None], axis=1)
+    a, b = mgeval.window_features(windows), mgeval.window_features(shuffled)
+    changed = {name for name in mgeval.FEATURES if not np.allclose(a[name], b[name], atol=1e-9)}
+    assert changed == set(mgeval.ORDER_FEATURES)
+    assert mgeval.ORDER_FEATURES == ("mean_abs_interval", "pitch_class_transition", "note_length_transition",
+                                     "pitch_autocorrelation", "rhythm_pattern")
+    assert set(mgeval.FEATURES) - changed == {"used_pitches", "pitch_range", "pitch_class_hist", "mean_ioi",
+                                              "ioi_hist", "note_length_hist"}
 
 
 def test_compare_ranks_a_fresh_draw_above_independent_notes():

@@ -161,3 +161,77 @@ def test_minibatch_std_groups_keep_real_and_fake_apart():
     torch.testing.assert_close(a[:4], b[:4])
     assert b[4:].abs().max() < 1e-3 < a[4:].min()
     assert a.shape == (8, 1, 5)
+
+
+def test_argmax_sampling_trains_on_exactly_the_notes_it_plays():
+    # train_notes argmax: the training forward is the argmax one-hot (no per-note draw), so the
+    # critic judges the sequence that sampling plays; the gradient still reaches the logits.
+    torch.manual_seed(0)
+    cfg = tiny(pitch_head="categorical", time_head="categorical", time_bins=16, train_notes="argmax",
+               pitch_sampling="argmax")
+    g = PianoGenerator(cfg).train()
+    z = g.sample_latent(3)
+    x, again = g(z), g(z)
+    torch.testing.assert_close(x, again)  # no noise between two training passes
+    torch.testing.assert_close(x, g.eval()(z))
+    g.train()
+    hot = g(z)[:, :128]
+    (hot * torch.randn_like(hot)).sum().backward()
+    assert g.pitch.weight.grad.abs().sum() > 0
+    gumbel = PianoGenerator(tiny(pitch_head="categorical")).train()
+    assert not torch.equal(gumbel(z), gumbel(z))  # the softmax path draws anew every pass
+
+
+def test_position_noise_starts_silent_and_is_seeded_when_sampling():
+    torch.manual_seed(0)
+    cfg = tiny(pitch_head="categorical", pitch_sampling="argmax")
+    plain = PianoGenerator(cfg).eval()
+    torch.manual_seed(0)
+    noisy = PianoGenerator(tiny(pitch_head="categorical", pitch_sampling="argmax", position_noise=True)).eval()
+
+    z = plain.sample_latent(2)
+    torch.testing.assert_close(noisy.features(z), plain.features(z))  # scales start at 0
+    with torch.no_grad():
+        for s in noisy.noise_scales:
+            s.fill_(3.0)
+    a = noisy.features(z, generator=torch.Generator().manual_seed(1))
+    b = noisy.features(z, generator=torch.Generator().manual_seed(1))
+    c = noisy.features(z, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_softmax_training_shows_the_critic_distributions_and_samples_their_argmax():
+    torch.manual_seed(0)
+    cfg = tiny(pitch_head="categorical", train_notes="softmax", pitch_sampling="argmax")
+    g = PianoGenerator(cfg).train()
+    z = g.sample_latent(2)
+    soft = g(z)[:, :128]
+    torch.testing.assert_close(soft.sum(1), torch.ones(2, L))
+    assert 0 < soft.max() < 1  # a spread distribution, not a one-hot
+    hard = g.eval()(z)[:, :128]
+    torch.testing.assert_close(hard.argmax(1), soft.argmax(1))
+    assert set(hard.unique().tolist()) == {0.0, 1.0}
+
+
+def test_training_without_draws_needs_argmax_sampling():
+    from ganaudio.config import ConfigError, params_from_dict
+
+    with pytest.raises(ConfigError, match="pitch_sampling"):
+        params_from_dict({"pianogan": {"model": {"train_notes": "softmax"}}})
+
+
+def test_order_summary_counts_transitions_and_intervals_and_changes_under_a_shuffle():
+    from ganaudio.models.pianogan import MAX_INTERVAL, order_summary
+
+    enc = NoteEncoding(pitch_one_hot=True)
+    pitches = torch.tensor([60, 64, 67, 60, 72])  # +4 +3 -7 +12
+    x = torch.cat([torch.nn.functional.one_hot(pitches, 128).T.float(), torch.zeros(3, 5)])[None]  # (1, 131, 5)
+    out = order_summary(x, enc)[0]
+    trans, hist = out[:144].view(12, 12), out[144:]
+    assert trans[0, 4] == trans[4, 7] == trans[7, 0] == trans[0, 0] == 0.25 and trans.sum() == 1
+    assert {k - MAX_INTERVAL: float(v) for k, v in enumerate(hist) if v} == {4: 0.25, 3: 0.25, -7: 0.25, 12: 0.25}
+    shuffled = order_summary(x[..., [0, 3, 1, 4, 2]], enc)[0]
+    assert not torch.equal(shuffled, out)
+    c = PianoCritic(tiny(pitch_head="categorical", critic_order=True))
+    assert c(torch.rand(3, 131, L)).shape == (3,)
