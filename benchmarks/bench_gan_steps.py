@@ -17,7 +17,6 @@ import statistics
 import time
 
 import ganaudio  # noqa: F401  before torch: OMP_WAIT_POLICY=PASSIVE, as in the stages (bench_threads.py)
-import numpy as np
 import torch
 
 from ganaudio.config import params_from_dict
@@ -37,14 +36,6 @@ def data_shape(kind: str, model_cfg) -> tuple:
     return SHAPES[kind]
 
 
-def note_stats() -> NoteStats:
-    """One-hot heads need value tables: from random notes, as good as real for timing."""
-    rng = np.random.default_rng(0)
-    notes = np.stack([rng.integers(30, 90, (64, 8)), rng.exponential(0.2, (64, 8)), rng.exponential(0.4, (64, 8)) + 0.02,
-                      rng.integers(20, 110, (64, 8))], -1)
-    return NoteStats.fit(notes)
-
-
 def stepper(kind: str, cfg=None, precision: str = "fp32", compile: bool = False, *, model=None, train=None):
     """A function running one training step of `kind`'s recipe (`cfg`: its section of Params, or
     `model` and `train` configs) on a fixed random batch in [-1, 1], under `precision`; with
@@ -52,7 +43,8 @@ def stepper(kind: str, cfg=None, precision: str = "fp32", compile: bool = False,
     model, train = (model or cfg.model), (train or cfg.train)
     shape = data_shape(kind, model)
     torch.manual_seed(0)
-    g, c = build_models(kind, model, train, shape, **({"stats": note_stats()} if kind == "pianogan" else {}))
+    g, c = build_models(kind, model, train, shape, stats=NoteStats([60.0, -2.0, -1.5, 64.0], [12.0, 1.0, 1.0, 20.0],
+                                                                    pitch_min=21, pitch_max=108))
     state = build_state(kind, g, c, train, config_dict(model), shape)
     nets = (torch.compile(g), torch.compile(c)) if compile else (g, c)
     ctx = StepContext(*nets, build_loss(train), train.ema_decay, torch.device("cpu"), precision)

@@ -38,14 +38,14 @@ if os.environ.get("BENCH_POLICY_UNSET"):
 import torch  # before ganaudio: the policy above is what OpenMP sees
 from ganaudio.config import PianoGANModelConfig, RuntimeConfig, TrainConfig, to_dict
 from ganaudio.models.registry import build_models
-from ganaudio.presets import PRESETS
+from ganaudio.config import presets
 from ganaudio.training.loop import train_gan
 from ganaudio.utils.device import apply_runtime
 
 threads, steps = int(sys.argv[1]), int(sys.argv[2])
 runtime = RuntimeConfig(device="cpu", threads=threads, progress=False, workers=0)
 apply_runtime(runtime)
-preset = PRESETS["pianogan"]["cpu"]
+preset = presets("pianogan")["cpu"]
 model = PianoGANModelConfig(**{**preset["model"], "pitch_head": "continuous", "time_head": "continuous",
                                "key_latent": False})
 train = TrainConfig(**{**preset["train"], "steps": steps, "checkpoint_every": 10**6, "log_every": 10**6})

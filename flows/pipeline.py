@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from ganaudio.config import check_params
-from ganaudio.metrics.headline import describe
+from ganaudio.metrics.headline.rules import describe
 from ganaudio.orchestration import dag, dvc, tracking
 from ganaudio.orchestration.prefect_settings import flow_settings
 

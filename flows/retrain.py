@@ -6,7 +6,8 @@
 Each run re-fetches the data (`dvc repro --force` on the fetch stages: an unchanged source gives
 the same hashes, so nothing downstream reruns), runs the pipeline flow for each GAN, then
 judges the version this run's training registered, by its own evaluation, against the
-`champion` alias (ganaudio.orchestration.promotion). No new version: nothing is judged.
+`champion` alias (ganaudio.orchestration.promotion). No new version: the workspace's model is
+judged if it never was (the models `make run` registered), else nothing is.
 `--serve` needs a real Prefect server: `prefect server start` and PREFECT_API_URL. The deployment
 fixes only the workspace: which GANs to retrain is read from params.yaml at each run, the cron and
 its timezone (`retrain.cron`, `retrain.timezone`) when serving starts.
@@ -26,14 +27,15 @@ from flows.pipeline import FETCH_RETRIES, pipeline, repro_task
 from ganaudio.config import ConfigError, load_params
 from ganaudio.orchestration import dag, promotion
 from ganaudio.orchestration.prefect_settings import flow_settings
-from ganaudio.orchestration.tracking import client_for, flow_run, run_name
+from ganaudio.orchestration.pipeline_run import client_for, flow_run, run_name
 
 DEPLOYMENT = "scheduled"
 
 
 @task(name="promote", task_run_name="promote-{gan}", cache_policy=NO_CACHE)
 def promote(gan: str, workspace: str, pipeline_run_id: str, retrain_run_id: str) -> dict:
-    """Judge the version this pipeline run registered; record the decision on the version and the flow run."""
+    """Judge the version this pipeline run registered (or the never-judged workspace model); record the
+    decision on the version and the flow run."""
     logger = get_run_logger()
     client = client_for(workspace)
     decision, version = promotion.judge_pipeline_run(client, gan, pipeline_run_id)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ganaudio.errors import BadInputError
-from ganaudio.metrics.headline import PROMOTION_PREFIX, RULES
+from ganaudio.metrics.headline.rules import PROMOTION_PREFIX, RULES
 
 OTHER_METRICS = 4  # for experiments without headline rules: this many metric columns
 MISSING = "·"
@@ -129,7 +129,7 @@ def pipeline_row(run, gan: Optional[str]) -> Row:
     gan: the GAN whose view this is (its params only, as the run's `ganaudio.params_of.<gan>` tag
     lists them); None for every GAN's metrics and all params.
     """
-    from ganaudio.orchestration.tracking import PARAMS_TAG, VERSION_TAG
+    from ganaudio.orchestration.pipeline_run import PARAMS_TAG, VERSION_TAG
 
     tags, params = run.data.tags, dict(run.data.params)
     if gan is not None and tags.get(PARAMS_TAG + gan):
@@ -147,7 +147,7 @@ def pipeline_row(run, gan: Optional[str]) -> Row:
 
 def grouped_rows(client, experiment_id: str, experiment: str, limit: int) -> tuple[list[Row], int]:
     """One row per pipeline run (or per checkpoint, for stage runs outside a flow); and how many runs fit no row."""
-    from ganaudio.utils.tracking import CHECKPOINT_TAG, SCORED_TAG
+    from ganaudio.tracking import CHECKPOINT_TAG, SCORED_TAG
 
     runs = client.search_runs([experiment_id], order_by=["attributes.start_time DESC"],
                               max_results=min(MAX_SEARCH, limit * SEARCH_PER_ROW))
@@ -282,7 +282,7 @@ def print_runs(experiment: str, limit: int = 10, tracking_uri: Optional[str] = N
     """The `limit` most recent pipeline runs of `experiment` (or its stage runs, with stages=True)."""
     from rich.console import Console
 
-    from ganaudio.utils.tracking import DEFAULT_TRACKING_URI, import_mlflow
+    from ganaudio.tracking import DEFAULT_TRACKING_URI, import_mlflow
 
     import_mlflow()
     from mlflow import MlflowClient

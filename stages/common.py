@@ -14,7 +14,7 @@ from ganaudio.config import Params, flatten, load_params, to_dict
 from ganaudio.errors import run_main
 from ganaudio.utils.io import write_bytes
 from ganaudio.utils.logs import setup_logging
-from ganaudio.utils.tracking import Tracker, start_run
+from ganaudio.tracking import Tracker, start_run
 
 
 def parser(doc: str | None) -> argparse.ArgumentParser:
@@ -23,13 +23,14 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return ap
 
 
-def load(args: argparse.Namespace) -> Params:
-    """params.yaml as typed config, with its runtime (threads, device) applied to this process."""
+def load(args: argparse.Namespace, sections: list[str]) -> Params:
+    """The params.yaml sections this stage reads, as typed config (others stay None, their modules
+    unimported), with its runtime (threads, device) applied to this process."""
     from ganaudio.utils.device import apply_runtime
 
     setup_logging()
     record_imports_at_exit()
-    params = load_params(args.params)
+    params = load_params(args.params, sections=sections)
     apply_runtime(params.runtime)
     return params
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ganaudio.metrics.headline import log_headline
+from ganaudio.metrics.headline.rules import log_headline
 from ganaudio.plots.piano import plot_evaluation
 from ganaudio.tasks import pianogan
 from ganaudio.tasks.common import trained_checkpoint
@@ -18,7 +18,7 @@ def main(argv=None):
     ap.add_argument("--metrics", type=Path, required=True)
     ap.add_argument("--plot", type=Path, required=True, help="PNG of the rows' scores and overlapped areas")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["pianogan"])
     with common.tracked(params, "pianogan", "eval_pianogan", ["pianogan"]) as tracker:
         # The one place the test split is scored: every model choice is made on valid.
         result = pianogan.evaluate(params.pianogan, args.model, args.notes, tracker, split="test",

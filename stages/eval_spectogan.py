@@ -3,7 +3,7 @@ per-digit accuracy and a confusion-matrix PNG for a conditional model (else the 
 
 from pathlib import Path
 
-from ganaudio.metrics.headline import log_headline
+from ganaudio.metrics.headline.rules import log_headline
 from ganaudio.tasks import spectogan
 from ganaudio.tasks.common import trained_checkpoint
 from ganaudio.utils.io import read_json, write_json
@@ -19,7 +19,7 @@ def main(argv=None):
     ap.add_argument("--metrics", type=Path, required=True)
     ap.add_argument("--digits", type=Path, required=True, help="PNG: confusion matrix or digit shares")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["spectogan"])
     with common.tracked(params, "spectogan", "eval_spectogan", ["spectogan"]) as tracker:
         result = spectogan.evaluate(params.spectogan, args.model, args.mels, args.classifier,
                                     read_json(args.classifier_metrics), tracker, progress=params.runtime.progress,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ganaudio.metrics.headline import log_headline
+from ganaudio.metrics.headline.rules import log_headline
 from ganaudio.tasks import wavegan
 from ganaudio.tasks.common import trained_checkpoint
 from ganaudio.utils.io import read_json, write_json
@@ -17,7 +17,7 @@ def main(argv=None):
     ap.add_argument("--classifier-metrics", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["wavegan"])
     with common.tracked(params, "wavegan", "eval_wavegan", ["wavegan"]) as tracker:
         result = wavegan.evaluate(params.wavegan, args.model, args.mels, args.classifier,
                                   read_json(args.classifier_metrics), tracker)

@@ -4,7 +4,7 @@ one the project builds itself (embedded), in the official layout either way."""
 from pathlib import Path
 
 from ganaudio.tasks import data
-from ganaudio.utils.io import write_json
+from ganaudio.utils.io import atomic_dir, write_json
 from stages import common
 
 FETCHERS = {"maestro": data.fetch_maestro, "sc09": data.fetch_sc09}
@@ -17,10 +17,10 @@ def main(argv=None):
     ap.add_argument("--cache", type=Path, required=True, help="downloads (kept across runs for resume)")
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
     stage = f"fetch_{args.dataset}"
-    with common.tracked(params, "data", stage, ["data", stage]) as tracker:
-        summary = FETCHERS[args.dataset](params, args.out, args.cache)
+    params = common.load(args, ["data", stage])
+    with common.tracked(params, "data", stage, ["data", stage]) as tracker, atomic_dir(args.out) as out:
+        summary = FETCHERS[args.dataset](params, out, args.cache)
         tracker.log_metrics(data.numeric_leaves(summary))
     write_json(args.metrics, summary)
 

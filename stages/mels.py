@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ganaudio.tasks import data
-from ganaudio.utils.io import write_json
+from ganaudio.utils.io import atomic_dir, write_json
 from stages import common
 
 
@@ -14,9 +14,9 @@ def main(argv=None):
     ap.add_argument("--plots", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
-    with common.tracked(params, "data", "mels", ["mels"]) as tracker:
-        summary = data.extract_mels(params, args.sc09, args.out, args.plots, tracker)
+    params = common.load(args, ["mels"])
+    with common.tracked(params, "data", "mels", ["mels"]) as tracker, atomic_dir(args.plots) as plots:
+        summary = data.extract_mels(params, args.sc09, args.out, plots, tracker)
     write_json(args.metrics, summary)
 
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ganaudio.tasks import pianogan
-from ganaudio.utils.io import write_json
+from ganaudio.utils.io import atomic_dir, write_json
 from stages import common
 
 
@@ -14,9 +14,10 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True, help="JSON summary (renderer, counts)")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["pianogan"])
     with common.tracked(params, "pianogan", "render_pianogan", ["pianogan"]) as tracker:
-        summary = pianogan.render(params.pianogan, args.model, args.notes, args.out, tracker)
+        with atomic_dir(args.out) as out:
+            summary = pianogan.render(params.pianogan, args.model, args.notes, out, tracker)
     write_json(args.metrics, summary)
 
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ganaudio.tasks import spectogan
-from ganaudio.utils.io import write_json
+from ganaudio.utils.io import atomic_dir, write_json
 from stages import common
 
 
@@ -15,9 +15,10 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True, help="JSON summary (renderer, counts)")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["spectogan"])
     with common.tracked(params, "spectogan", "render_spectogan", ["spectogan"]) as tracker:
-        summary = spectogan.render(params.spectogan, args.model, args.mels, args.classifier, args.out, tracker)
+        with atomic_dir(args.out) as out:
+            summary = spectogan.render(params.spectogan, args.model, args.mels, args.classifier, out, tracker)
     write_json(args.metrics, summary)
 
 

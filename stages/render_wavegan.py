@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from ganaudio.tasks import wavegan
+from ganaudio.utils.io import atomic_dir
 from stages import common
 
 
@@ -14,9 +15,10 @@ def main(argv=None):
     ap.add_argument("--classifier", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["wavegan"])
     with common.tracked(params, "wavegan", "render_wavegan", ["wavegan"]) as tracker:
-        wavegan.render(params.wavegan, args.model, args.waves, args.mels, args.classifier, args.out, tracker)
+        with atomic_dir(args.out) as out:
+            wavegan.render(params.wavegan, args.model, args.waves, args.mels, args.classifier, out, tracker)
 
 
 if __name__ == "__main__":

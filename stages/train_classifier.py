@@ -13,7 +13,7 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True, help="classifier checkpoint file")
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["classifier"])
     with common.tracked(params, "spectogan", "train_classifier", ["classifier"]) as tracker:
         result = classifier.train_classifier(params.classifier, params.runtime, args.mels, args.out, tracker)
     write_json(args.metrics, result)

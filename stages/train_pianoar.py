@@ -13,7 +13,7 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["pianogan"])
     with common.tracked(params, "pianogan", "train_pianoar", ["pianogan.peer"]) as tracker:
         summary = piano_peer.train(params.pianogan.peer, args.notes, args.out, tracker)
     write_json(args.metrics, summary)

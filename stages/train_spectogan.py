@@ -14,7 +14,7 @@ def main(argv=None):
     ap.add_argument("--metrics", type=Path, required=True)
     ap.add_argument("--losses", type=Path, help="also copy the training log (metrics.csv) here, for `dvc plots`")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["spectogan"])
     with common.tracked(params, "spectogan", "train_spectogan", ["spectogan"]) as tracker:
         summary = spectogan.train(params.spectogan, params.runtime, args.mels, args.out, tracker)
     write_json(args.metrics, summary)

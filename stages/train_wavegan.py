@@ -16,7 +16,7 @@ def main(argv=None):
     ap.add_argument("--metrics", type=Path, required=True)
     ap.add_argument("--losses", type=Path, help="also copy the training log (metrics.csv) here, for `dvc plots`")
     args = ap.parse_args(argv)
-    params = common.load(args)
+    params = common.load(args, ["wavegan"])
     with common.tracked(params, "wavegan", "train_wavegan", ["wavegan"]) as tracker:
         summary = wavegan.train(params.wavegan, params.runtime, args.waves, args.out, tracker,
                                 mels_dir=args.mels, classifier_path=args.classifier)

@@ -2,7 +2,7 @@ import textwrap
 
 import pytest
 
-from ganaudio.config import ConfigError, PRESETS, Params, flatten, load_params, params_from_dict, to_dict
+from ganaudio.config import ConfigError, Params, flatten, load_params, params_from_dict, presets, to_dict
 
 
 def write(tmp_path, text):
@@ -50,7 +50,7 @@ def test_bad_literal_and_missing_file(tmp_path):
 
 def test_preset_then_explicit_overrides():
     params = params_from_dict({"spectogan": {"preset": "paper", "train": {"lr_g": "2e-4"}}})
-    assert params.spectogan.model.d == PRESETS["spectogan"]["paper"]["model"]["d"]
+    assert params.spectogan.model.d == presets("spectogan")["paper"]["model"]["d"]
     assert params.spectogan.train.loss == "wgan-gp"  # the paper recipe keeps WGAN-GP
     assert params.spectogan.train.lr_g == pytest.approx(2e-4)  # YAML's `2e-4` string accepted as a float
     assert params.spectogan.train.betas == (0.5, 0.9)
@@ -71,7 +71,7 @@ def test_flatten_round_trip_of_resolved_config():
 # ---------------------------------------------------------------- validation at load time
 
 @pytest.mark.parametrize("pianogan,spectogan,mels", [
-    (g, s, m) for g in PRESETS["pianogan"] for s in PRESETS["spectogan"] for m in PRESETS["mels"]])
+    (g, s, m) for g in presets("pianogan") for s in presets("spectogan") for m in presets("mels")])
 def test_every_preset_combination_is_valid(pianogan, spectogan, mels):
     params_from_dict({"pianogan": {"preset": pianogan}, "spectogan": {"preset": spectogan},
                       "mels": {"preset": mels}})
@@ -152,7 +152,7 @@ def test_every_number_in_every_section_has_a_declared_range():
     import types
     import typing
 
-    from ganaudio.config import Range
+    from ganaudio.config import SECTIONS, Range, section_class
 
     def numbers_without_range(cls, where=""):
         for f in dataclasses.fields(cls):
@@ -167,7 +167,7 @@ def test_every_number_in_every_section_has_a_declared_range():
                 elif typing.get_origin(a) is typing.Annotated:
                     assert any(isinstance(m, Range) for m in a.__metadata__), f"{where}{f.name}"
 
-    assert list(numbers_without_range(Params)) == []
+    assert [w for s in SECTIONS for w in numbers_without_range(section_class(s), f"{s}.")] == []
 
 
 def test_checkpoint_model_configs_are_validated_too():
@@ -194,3 +194,22 @@ def test_gpu_preset_is_the_cpu_recipe_wider_on_the_same_mels():
     same = ("loss", "spectral_norm", "critic_steps", "lr_g", "lr_d", "betas", "r1_weight", "augment", "ema_decay")
     assert {k: getattr(gpu.train, k) for k in same} == {k: getattr(cpu.train, k) for k in same}
     assert gpu.model.conditional == cpu.model.conditional
+
+
+def test_a_stage_loads_only_the_sections_it_reads():
+    """A stage imports, and so depends on, only its sections' config and preset modules."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from ganaudio.config import load_params; "
+            "p = load_params('params.yaml', sections=['spectogan']); "
+            "assert p.pianogan is None and p.notes is None and p.runtime is not None; "
+            "print(sorted(m for m in sys.modules if m.startswith(('ganaudio.config.', 'ganaudio.presets.'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert eval(out) == ["ganaudio.config.core", "ganaudio.config.spectogan", "ganaudio.config.train",
+                         "ganaudio.presets.common", "ganaudio.presets.spectogan"]
+
+
+def test_sections_not_loaded_still_reject_unknown_section_names(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'notse'"):
+        load_params(write(tmp_path, "notse: {stride: 3}\n"), sections=["notes"])

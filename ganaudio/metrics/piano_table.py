@@ -4,7 +4,7 @@ Rows (`ROWS`): the trained and untrained generators, the baselines of `metrics.b
 `reference` (real training windows against the target). Each row is drawn for several seeds;
 `Scorer.score` measures one draw (MGEval comparison, the `metrics.music` distances, novelty) and
 `table` turns the draws into mean ± std per figure, the structure score of every row and the
-headline (`metrics.piano_headline`).
+headline (`metrics.headline.pianogan`).
 
 Beside the headline, each row gets an `order_score`: the mean OA over the features that depend on
 note order (`mgeval.ORDER_FEATURES`) on a scale where `shuffled_train` (real windows, notes
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ganaudio.metrics import piano_headline as hl
+from ganaudio.metrics.headline import pianogan as hl
 from ganaudio.metrics.mgeval import FEATURES, ORDER_FEATURES, TargetSet
 from ganaudio.metrics.music import distances
 from ganaudio.metrics.novelty import COPY_RUN, NoveltyIndex

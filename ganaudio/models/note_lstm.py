@@ -1,11 +1,13 @@
-"""The autoregressive peer of PianoGAN: an LSTM over the same notes, what a user would pick instead.
+"""An LSTM over notes: PianoGAN's autoregressive peer, and the core of its recurrent generator.
 
-Each note is four tokens of one step of the sequence: its MIDI pitch (128 classes), its step and
-duration on PianoGAN's own log bins (`models.pianogan.time_bin_index`, so both models play from
-the same grid of values), and its velocity in 32 bins of 4. The LSTM reads the previous note's
-summed embeddings and predicts the next note's four heads. Within a note the heads are
-independent given the state, as in the TensorFlow music-generation tutorial's (pitch, step,
-duration) model: the sequence carries the order, which is what the peer is here to show.
+Each note is one step of the sequence: its MIDI pitch (128 classes), its step and duration on
+PianoGAN's own log bins (`models.pianogan.time_bin_index`, so both models play from the same
+grid), and its velocity as a standardised value (the notes stage's NoteStats). The LSTM reads
+the previous note (summed embeddings; a one-hot or soft vector embeds as a matrix product, so
+a generator can feed back its own straight-through samples) and predicts the next note's
+pitch, step and duration classes and its velocity. Within a note the heads are independent
+given the state, as in the TensorFlow music-generation tutorial's (pitch, step, duration)
+model: the sequence carries the order.
 """
 
 from __future__ import annotations
@@ -16,61 +18,73 @@ from torch import nn
 
 from ganaudio.models.pianogan import N_PITCHES, time_bin_index, time_values
 
-VELOCITY_BINS = 32  # MIDI velocity // 4
-HEADS = ("pitch", "step", "duration", "velocity")
+HEADS = ("pitch", "step", "duration")  # the categorical heads; velocity is a regression head
 
 
 def tokenize(raw: np.ndarray, time_bins: int) -> np.ndarray:
-    """Raw notes (..., 4) = (pitch, step s, duration s, velocity) -> (..., 4) int64 class indices."""
-    pitch = np.clip(np.rint(raw[..., 0]), 0, N_PITCHES - 1)
-    velocity = np.clip(np.rint(raw[..., 3]), 0, 127) // 4
-    return np.stack([pitch.astype(np.int64), time_bin_index("step", time_bins, raw[..., 1]),
-                     time_bin_index("duration", time_bins, raw[..., 2]), velocity.astype(np.int64)], -1)
+    """Raw notes (..., 4) = (pitch, step s, duration s, velocity) -> (..., 3) int64 classes of the heads."""
+    pitch = np.clip(np.rint(raw[..., 0]), 0, N_PITCHES - 1).astype(np.int64)
+    return np.stack([pitch, time_bin_index("step", time_bins, raw[..., 1]),
+                     time_bin_index("duration", time_bins, raw[..., 2])], -1)
 
 
-def detokenize(tokens: np.ndarray, time_bins: int) -> np.ndarray:
-    """(..., 4) class indices -> raw notes (..., 4) float32: each bin's value (velocity: the bin's middle)."""
+def detokenize(tokens: np.ndarray, velocity: np.ndarray, time_bins: int) -> np.ndarray:
+    """(..., 3) classes and (...) raw velocities -> raw notes (..., 4) float32, each bin at its value."""
     step, duration = time_values("step", time_bins), time_values("duration", time_bins)
-    return np.stack([tokens[..., 0].astype(np.float64), step[tokens[..., 1]], duration[tokens[..., 2]],
-                     tokens[..., 3] * 4.0 + 2.0], -1).astype(np.float32)
+    vel = np.clip(np.rint(velocity), 1, 127)
+    return np.stack([tokens[..., 0].astype(np.float64), step[tokens[..., 1]], duration[tokens[..., 2]], vel],
+                    -1).astype(np.float32)
 
 
 class NoteLSTM(nn.Module):
     def __init__(self, time_bins: int = 32, embed: int = 64, hidden: int = 256, layers: int = 2):
         super().__init__()
-        self.sizes = (N_PITCHES, time_bins, time_bins, VELOCITY_BINS)
-        self.time_bins = time_bins
+        self.sizes = (N_PITCHES, time_bins, time_bins)
+        self.time_bins, self.hidden, self.layers = time_bins, hidden, layers
         self.embeds = nn.ModuleList(nn.Embedding(size, embed) for size in self.sizes)
+        self.velocity_in = nn.Linear(1, embed)
         self.start = nn.Parameter(torch.zeros(embed))  # what the first note is predicted from
         self.lstm = nn.LSTM(embed, hidden, layers, batch_first=True)
         self.heads = nn.ModuleList(nn.Linear(hidden, size) for size in self.sizes)
+        self.velocity_out = nn.Linear(hidden, 1)
 
-    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
-        """(B, T, 4) -> (B, T, E): one note's tokens summed into one input vector."""
-        return sum(emb(tokens[..., i]) for i, emb in enumerate(self.embeds))
+    def embed(self, classes: list[torch.Tensor], velocity: torch.Tensor) -> torch.Tensor:
+        """Per head (..., K) one-hot (or soft) vectors or (...) class indices, and (...) velocity -> (..., E)."""
+        parts = [emb(c) if not c.is_floating_point() else c @ emb.weight for c, emb in zip(classes, self.embeds)]
+        return sum(parts) + self.velocity_in(velocity[..., None])
 
-    def forward(self, tokens: torch.Tensor) -> list[torch.Tensor]:
-        """Teacher forcing: (B, L, 4) notes -> per head (B, L, classes) logits of note t from notes < t."""
-        x = self._embed(tokens[:, :-1])  # (B, L-1, E)
+    def step(self, x: torch.Tensor, state=None):
+        """One note: (B, E) input -> [per head (B, K) logits], (B,) velocity, new state."""
+        out, state = self.lstm(x[:, None], state)  # (B, 1, H)
+        h = out[:, 0]
+        return [head(h) for head in self.heads], self.velocity_out(h)[:, 0], state
+
+    def forward(self, tokens: torch.Tensor, velocity: torch.Tensor):
+        """Teacher forcing: (B, L, 3) classes and (B, L) velocities -> per head (B, L, K) logits and (B, L)
+        velocity predictions for note t from notes < t."""
+        x = self.embed(list(tokens[:, :-1].unbind(-1)), velocity[:, :-1])  # (B, L-1, E)
         x = torch.cat([self.start.expand(len(tokens), 1, -1), x], 1)  # (B, L, E)
         h, _ = self.lstm(x)  # (B, L, H)
-        return [head(h) for head in self.heads]
+        return [head(h) for head in self.heads], self.velocity_out(h)[..., 0]
 
-    def loss(self, tokens: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """Summed cross-entropy of the four heads (nats per note), and each head's share."""
-        parts = {name: nn.functional.cross_entropy(logits.flatten(0, 1), tokens[..., i].flatten())
-                 for i, (name, logits) in enumerate(zip(HEADS, self(tokens)))}
+    def loss(self, tokens: torch.Tensor, velocity: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Cross-entropy of the three heads (nats per note) plus the velocity's squared error."""
+        logits, vel = self(tokens, velocity)
+        parts = {name: nn.functional.cross_entropy(lg.flatten(0, 1), tokens[..., i].flatten())
+                 for i, (name, lg) in enumerate(zip(HEADS, logits))}
+        parts["velocity"] = nn.functional.mse_loss(vel, velocity)
         return sum(parts.values()), {f"nll/{k}": float(v.detach()) for k, v in parts.items()}
 
     @torch.no_grad()
-    def sample(self, n: int, length: int, generator: torch.Generator, temperature: float = 1.0) -> torch.Tensor:
-        """(n, length, 4) class indices, one note at a time from the model's own previous notes."""
-        x = self.start.expand(n, 1, -1)
-        state, out = None, []
+    def sample(self, n: int, length: int, generator: torch.Generator,
+               temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(n, length, 3) classes and (n, length) velocities, one note at a time from its own previous notes."""
+        x, state = self.start.expand(n, -1), None
+        classes, velocities = [], []
         for _ in range(length):
-            h, state = self.lstm(x, state)  # (n, 1, H)
-            note = torch.stack([torch.multinomial((head(h[:, 0]) / temperature).softmax(-1), 1, generator=generator)[:, 0]
-                                for head in self.heads], -1)  # (n, 4)
-            out.append(note)
-            x = self._embed(note[:, None])
-        return torch.stack(out, 1)
+            logits, vel, state = self.step(x, state)
+            note = [torch.multinomial((lg / temperature).softmax(-1), 1, generator=generator)[:, 0] for lg in logits]
+            classes.append(torch.stack(note, -1))
+            velocities.append(vel)
+            x = self.embed(note, vel)
+        return torch.stack(classes, 1), torch.stack(velocities, 1)

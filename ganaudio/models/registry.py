@@ -14,20 +14,23 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganaudio.config import PianoGANModelConfig, SpectoGANModelConfig, TrainConfig, WaveGANModelConfig, build
+from ganaudio import config
+from ganaudio.config import TrainConfig, build
 from ganaudio.errors import BadInputError, MissingInputError
 
-MODEL_CONFIGS = {"pianogan": PianoGANModelConfig, "spectogan": SpectoGANModelConfig, "wavegan": WaveGANModelConfig}
+# By name: `ganaudio.config` imports a kind's config module only when that kind is built.
+MODEL_CONFIGS = {"pianogan": "PianoGANModelConfig", "spectogan": "SpectoGANModelConfig", "wavegan": "WaveGANModelConfig"}
 
 
 def model_config(kind: str, cfg: Any):
     """The kind's model dataclass from a dataclass or a plain dict (as stored in checkpoints)."""
     if kind not in MODEL_CONFIGS:
         raise ValueError(f"unknown GAN kind {kind!r}; choose one of {sorted(MODEL_CONFIGS)}")
+    cls = getattr(config, MODEL_CONFIGS[kind])
     if isinstance(cfg, dict):
-        return build(MODEL_CONFIGS[kind], cfg, "checkpoint", f"{kind}.model")
-    if not isinstance(cfg, MODEL_CONFIGS[kind]):
-        raise TypeError(f"{kind} needs a {MODEL_CONFIGS[kind].__name__}, got {type(cfg).__name__}")
+        return build(cls, cfg, "checkpoint", f"{kind}.model")
+    if not isinstance(cfg, cls):
+        raise TypeError(f"{kind} needs a {cls.__name__}, got {type(cfg).__name__}")
     return cfg
 
 
@@ -47,6 +50,10 @@ def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = N
                              "pianogan.model.seq_len equal and build NoteWindows with encoding=NoteEncoding.of(cfg)")
         values = None if stats is None else standardised_values(stats, NoteEncoding.of(cfg))
         pitch_range = None if stats is None else (stats.pitch_min, stats.pitch_max)
+        if cfg.generator == "rnn":
+            from ganaudio.models.piano_rnn import PianoRNNGenerator
+
+            return PianoRNNGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
         return PianoGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
     if kind == "wavegan":
         from ganaudio.models.wavegan import WaveGANGenerator

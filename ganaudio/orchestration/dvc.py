@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ganaudio.utils.logs import TIMESTAMPS_ENV
-from ganaudio.utils.tracking import DEFAULT_TRACKING_URI, PARENT_RUN_ENV
+from ganaudio.tracking import DEFAULT_TRACKING_URI, PARENT_RUN_ENV
 
 log = logging.getLogger(__name__)
 

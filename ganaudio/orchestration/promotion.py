@@ -16,8 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from ganaudio.metrics.headline import PROMOTION_PREFIX, clears_floor, rule
-from ganaudio.utils.tracking import CHECKPOINT_TAG, SCORED_TAG
+from ganaudio.metrics.headline.rules import PROMOTION_PREFIX, clears_floor, rule
+from ganaudio.orchestration.pipeline_run import VERSION_TAG, model_name, stage_runs
+from ganaudio.tracking import CHECKPOINT_TAG, SCORED_TAG
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,6 @@ TAG_PREFIX = "headline."
 class Decision:
     promote: bool
     reason: str
-
-
-def model_name(gan: str) -> str:
-    return f"ganaudio-{gan}"
 
 
 def decide(gan: str, candidate: dict, champion: Optional[dict]) -> Decision:
@@ -157,12 +154,10 @@ def promote_if_better(client, gan: str, version: str | int) -> Decision:
 def candidate_version(client, gan: str, pipeline_run_id: str):
     """The version this pipeline run's train stage registered, or None when training was up to date.
 
-    Only this run's own version is ever a candidate: an older version that was never judged
-    stays unjudged rather than being judged on numbers that are not its own.
+    Only this run's own version is a new candidate: an older version is judged only as the
+    workspace's model (`unjudged_workspace_version`), on its own numbers.
     """
     from mlflow.exceptions import MlflowException
-
-    from ganaudio.orchestration.tracking import stage_runs
 
     try:
         versions = list(client.search_model_versions(f"name = '{model_name(gan)}'"))
@@ -174,32 +169,24 @@ def candidate_version(client, gan: str, pipeline_run_id: str):
     return max(ours, key=lambda v: int(v.version)) if ours else None
 
 
-def judge_pipeline_run(client, gan: str, pipeline_run_id: str) -> tuple[Decision, Optional[str]]:
-    """Judge the version a pipeline run's training registered; (decision, version or None).
+def unjudged_workspace_version(client, gan: str, pipeline_run_id: str):
+    """The version the workspace's model is (its checkpoint's sha256, as the pipeline run recorded it)
+    when that version was never judged, else None.
 
-    A pipeline run whose training was up to date registered nothing, and nothing is judged.
+    `make run` trains and registers outside any retrain; without this its models would never be judged.
     """
-    version = candidate_version(client, gan, pipeline_run_id)
+    found = client.get_run(pipeline_run_id).data.tags.get(VERSION_TAG + gan)
+    if found is None:
+        return None
+    version = client.get_model_version(model_name(gan), found)
+    return None if "promotion.decision" in (version.tags or {}) else version
+
+
+def judge_pipeline_run(client, gan: str, pipeline_run_id: str) -> tuple[Decision, Optional[str]]:
+    """Judge the version a pipeline run's training registered, else the workspace's never-judged
+    version; (decision, version or None). A version judged before is not judged again."""
+    version = candidate_version(client, gan, pipeline_run_id) or unjudged_workspace_version(client, gan, pipeline_run_id)
     if version is None:
-        return Decision(False, f"no new {model_name(gan)} version: train_{gan} was up to date, "
-                               f"nothing judged"), None
+        return Decision(False, f"no new {model_name(gan)} version: train_{gan} was up to date and the workspace's "
+                               f"model was judged before (or is not registered), nothing judged"), None
     return promote_if_better(client, gan, version.version), str(version.version)
-
-
-def version_of_checkpoint(client, gan: str, digest: str):
-    """The newest model version registered from a checkpoint with this sha256, or None."""
-    exp = client.get_experiment_by_name(gan)
-    if exp is None or not digest:
-        return None
-    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`{CHECKPOINT_TAG}` = '{digest}'",
-                              order_by=["attributes.start_time DESC"])
-    ids = {r.info.run_id for r in runs}
-    if not ids:
-        return None
-    from mlflow.exceptions import MlflowException
-
-    try:
-        versions = [v for v in client.search_model_versions(f"name = '{model_name(gan)}'") if v.run_id in ids]
-    except MlflowException:
-        return None
-    return max(versions, key=lambda v: int(v.version)) if versions else None

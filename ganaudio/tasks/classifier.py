@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ganaudio.config import ClassifierConfig, RuntimeConfig
 from ganaudio.data.datasets import MelClips
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 
 def train_classifier(cfg: ClassifierConfig, runtime: RuntimeConfig, mels_dir: Path, out_path: Path,

@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 from ganaudio.config import RuntimeConfig, to_dict
 from ganaudio.errors import MissingInputError
-from ganaudio.utils.tracking import CHECKPOINT_TAG, Tracker, file_digest
+from ganaudio.tracking import CHECKPOINT_TAG, Tracker, file_digest
 
 if TYPE_CHECKING:  # annotations only: flows import this module without torch
     import torch
 
 
 def fit(kind: str, cfg: Any, runtime: RuntimeConfig, dataset, out_dir: Path, tracker: Tracker = Tracker(), *,
-        conditional: bool = False, monitor=None, **build_kwargs) -> dict:
+        conditional: bool = False, monitor=None, warm_start=None, **build_kwargs) -> dict:
     """Seed, build the kind's models from `cfg.model`, warm-start them if `cfg.train.init_from` says
     so, train them with the shared loop, and register the generator (rank 0).
 
     Seeding before building is what makes equal params give bit-equal initial weights.
+    `warm_start(generator) -> WarmStart`, when `init_from` is unset: a task's own starting weights
+    made from the freshly built generator (PianoGAN's recurrent generator from its peer).
     """
     from ganaudio.models.registry import build_models
     from ganaudio.training.loop import train_gan
@@ -28,7 +30,10 @@ def fit(kind: str, cfg: Any, runtime: RuntimeConfig, dataset, out_dir: Path, tra
 
     seed_everything(cfg.train.seed)
     generator, critic = build_models(kind, cfg.model, cfg.train, dataset.data_shape, **build_kwargs)
-    warm = resolve_warm_start(cfg.train.init_from, kind)
+    if cfg.train.init_from is None and warm_start is not None:
+        warm = warm_start(generator)
+    else:
+        warm = resolve_warm_start(cfg.train.init_from, kind)
     tracker.set_tags({"train.init_from": "scratch" if warm is None else str(warm.describe.get("from")),
                       **({"train.init_from.version": str(warm.describe["version"])}
                          if warm is not None and "version" in warm.describe else {})})

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ganaudio.config import Params
 from ganaudio.errors import MissingInputError
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from tqdm.auto import tqdm
 from ganaudio.config import PianoGANConfig, RuntimeConfig
 from ganaudio.data.datasets import NoteWindows
 from ganaudio.data.windows import NoteStats, raw_windows
-from ganaudio.errors import MissingInputError
+from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.models.pianogan import NoteEncoding
 from ganaudio.tasks.common import fit, judged_checkpoints, trained_checkpoint
 from ganaudio.utils.io import atomic_path
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
 KIND = "pianogan"
@@ -25,14 +25,45 @@ REFERENCE_SEED_OFFSET = 500
 
 
 def train(cfg: PianoGANConfig, runtime: RuntimeConfig, notes_dir: Path, out_dir: Path,
-          tracker: Tracker = Tracker()) -> dict:
+          tracker: Tracker = Tracker(), peer_dir: Path | None = None) -> dict:
+    """`peer_dir` (train_pianoar's output): where `model.peer_init` takes its starting weights."""
     dataset = NoteWindows(notes_dir, "train", encoding=NoteEncoding.of(cfg.model))
     key_prior = None
     if cfg.model.key_latent:
         from ganaudio.metrics.music import key_statistics
 
         key_prior = key_statistics(dataset.raw)
-    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, stats=dataset.stats, key_prior=key_prior)
+    warm = None
+    if cfg.model.peer_init:
+        if peer_dir is None:
+            raise MissingInputError("pianogan.model.peer_init needs the peer: pass --peer models/pianoar "
+                                    "(dvc repro train_pianoar first)")
+        warm = _peer_warm_start(peer_dir, dataset.stats)
+    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, stats=dataset.stats, key_prior=key_prior,
+               warm_start=warm)
+
+
+def _peer_warm_start(peer_dir: Path, stats: NoteStats):
+    """A function of the built recurrent generator: its weights with the peer's LSTM in its core.
+
+    The peer's digest enters the run identity, so a retrained peer restarts the GAN, never resumes it.
+    """
+    from ganaudio.tasks import piano_peer
+    from ganaudio.training.loop import WarmStart
+    from ganaudio.tracking import file_digest
+
+    ckpt = piano_peer.read(peer_dir)
+    if tuple(ckpt["velocity_scale"]) != piano_peer.velocity_scale(stats):
+        raise BadInputError(f"{peer_dir}: the peer was trained on other notes (velocity scale differs); "
+                            "rerun `dvc repro train_pianoar`")
+
+    def start(generator) -> WarmStart:
+        weights = generator.state_dict()
+        weights.update({f"core.{k}": v for k, v in ckpt["state_dict"].items()})
+        return WarmStart(generator=weights, critic=None,
+                         describe={"from": "peer", "digest": file_digest(Path(peer_dir) / piano_peer.CHECKPOINT)})
+
+    return start
 
 
 @torch.no_grad()

@@ -13,7 +13,7 @@ from ganaudio.data.datasets import MelClips, load_mel_stats
 from ganaudio.audio.wav import write_wav
 from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, sample, trained_checkpoint
 from ganaudio.tasks.judge import DigitJudge, report
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
 KIND = "spectogan"

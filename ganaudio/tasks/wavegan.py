@@ -16,7 +16,7 @@ from ganaudio.config import RuntimeConfig, WaveGANConfig
 from ganaudio.data.datasets import WaveClips
 from ganaudio.audio.wav import write_wav
 from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, sample, trained_checkpoint
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
 KIND = "wavegan"

@@ -20,7 +20,7 @@ from ganaudio.config import ClassifierConfig
 from ganaudio.errors import BadInputError, MissingInputError
 from ganaudio.models.classifier import DigitClassifier, spec_augment
 from ganaudio.utils.io import atomic_path
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 
 def _tensors(ds: Dataset, name: str) -> tuple[torch.Tensor, torch.Tensor]:

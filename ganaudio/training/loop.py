@@ -44,7 +44,7 @@ from ganaudio.training.run_guard import ParentWatch, RunLock, clean_stale_temp_f
 from ganaudio.training.state import TrainState, load_checkpoint, rng_state, save_generator, set_rng_state
 from ganaudio.utils.device import autocast, resolve_precision, seed_everything
 from ganaudio.utils.io import atomic_path
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ def from_checkpoint(path: Path, kind: str, describe: dict) -> WarmStart:
 
 def _champion_checkpoint(kind: str) -> Optional[tuple[Path, str]]:
     """(local copy of the champion's latest.pt, its version) or None when there is no champion."""
-    from ganaudio.utils.tracking import import_mlflow
+    from ganaudio.tracking import import_mlflow
 
     mlflow = import_mlflow()
     from mlflow.exceptions import MlflowException

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from ganaudio.audio.inversion import griffin_lim, mel_to_linear, spectral_convergence, spectrogram_to_audio
-from ganaudio.config import PRESETS, InversionConfig, MelsConfig
+from ganaudio.config import InversionConfig, MelsConfig, presets
 from ganaudio.data import mels as M
 
 
 def preset(name: str, **kw) -> MelsConfig:
-    return dataclasses.replace(MelsConfig(), **{**PRESETS["mels"][name], "preset": name, **kw})
+    return dataclasses.replace(MelsConfig(), **{**presets("mels")[name], "preset": name, **kw})
 
 
 def vibrato_tones(cfg: MelsConfig, f0s=(110.0, 180.0)) -> torch.Tensor:

@@ -10,13 +10,13 @@ import pytest
 import soundfile as sf
 import torch
 
-from ganaudio.config import PRESETS, MelsConfig
+from ganaudio.config import MelsConfig, presets
 from ganaudio.data import mels as M
 from ganaudio.data.failures import ExtractionError
 
 
 def preset(name: str, **kw) -> MelsConfig:
-    return dataclasses.replace(MelsConfig(), **{**PRESETS["mels"][name], "preset": name, **kw})
+    return dataclasses.replace(MelsConfig(), **{**presets("mels")[name], "preset": name, **kw})
 
 
 def tone(sr: int, seconds: float, freq: float = 440.0, seed: int = 0) -> np.ndarray:

@@ -60,7 +60,7 @@ def tracking(monkeypatch):
 @pytest.fixture(scope="session")
 def empty_mlflow_db(tmp_path_factory) -> Path:
     """An MLflow sqlite store with its schema migrated (8 s), copied by each test that needs a fresh one."""
-    from ganaudio.utils.tracking import import_mlflow
+    from ganaudio.tracking import import_mlflow
 
     path = tmp_path_factory.mktemp("mlflow_template") / "mlflow.db"
     import_mlflow()
@@ -73,7 +73,7 @@ def empty_mlflow_db(tmp_path_factory) -> Path:
 @pytest.fixture
 def mlflow_store(tmp_path, tracking, empty_mlflow_db):
     """An empty sqlite MLflow store in tmp_path and a client on it; artifacts stay in tmp_path too."""
-    from ganaudio.utils.tracking import import_mlflow
+    from ganaudio.tracking import import_mlflow
 
     shutil.copy(empty_mlflow_db, tmp_path / "mlflow.db")
     uri = tracking(f"sqlite:///{tmp_path / 'mlflow.db'}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ganaudio.orchestration import dvc
-from ganaudio.utils.tracking import PARENT_RUN_ENV
+from ganaudio.tracking import PARENT_RUN_ENV
 
 
 def test_stage_env_uses_this_python_one_store_and_the_parent_run(tmp_path):

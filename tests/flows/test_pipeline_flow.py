@@ -2,9 +2,10 @@
 
 PianoGAN's half of the DAG (fetch_maestro, notes, train, render, eval) on the debug preset: about
 a minute on 2 cores per full run. The tests run in file order and share one workspace and its
-MLflow store: a pipeline run, the same again (nothing reruns), a retrain after the embedded data
-changed (everything retrains, the new version is judged on its own evaluation), and a retrain
-with nothing changed (nothing reruns, nothing is judged).
+MLflow store: a pipeline run, the same again (nothing reruns), a retrain with nothing changed (the
+first model, never judged, is judged), a retrain after the embedded data changed (everything
+retrains, the new version is judged on its own evaluation), and a retrain with nothing changed
+(nothing reruns, nothing is judged again).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import pytest
 import yaml
 
 from ganaudio.orchestration import promotion
-from ganaudio.orchestration.tracking import STAGES_ARTIFACT, stage_runs
-from ganaudio.utils.tracking import CHECKPOINT_TAG, LOCK_HASH_TAG, SCORED_TAG, dvc_lock_hash, git_commit
+from ganaudio.orchestration.pipeline_run import STAGES_ARTIFACT, stage_runs
+from ganaudio.tracking import CHECKPOINT_TAG, LOCK_HASH_TAG, SCORED_TAG, dvc_lock_hash, git_commit
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
@@ -28,7 +29,7 @@ PIANO_STAGES = ["fetch_maestro", "notes", "train_pianogan", "render_pianogan", "
 
 @pytest.fixture
 def client(flow_ws, tracking):
-    from ganaudio.orchestration.tracking import client_for
+    from ganaudio.orchestration.pipeline_run import client_for
 
     tracking(f"sqlite:///{flow_ws / 'mlflow.db'}")
     return client_for(flow_ws)
@@ -97,6 +98,23 @@ def test_a_second_run_leaves_everything_to_dvc_and_links_the_runs_behind_the_out
         {s: (False, "up to date", made[s].info.run_id) for s in PIANO_STAGES}
 
 
+def test_a_retrain_with_nothing_changed_judges_the_never_judged_workspace_model(flow_ws, client):
+    """Issue 20: the first model was registered but never judged (as after `make run`). A retrain that
+    finds every stage up to date judges it, on its own eval run, and makes it champion if it beats its floor."""
+    from flows.retrain import retrain
+
+    [first] = client.search_model_versions("name = 'ganaudio-pianogan'")
+    assert "promotion.decision" not in first.tags
+    decision = retrain(workspace=str(flow_ws), gans=["pianogan"], fetch_retries=0)["pianogan"]
+    assert decision["version"] == str(first.version)
+    judged = client.get_model_version("ganaudio-pianogan", first.version)
+    eval_run = promotion.eval_run_of(client, "pianogan", judged)
+    assert judged.tags["promotion.eval_run"] == eval_run.info.run_id
+    assert decision["promote"] == promotion.decide("pianogan", promotion.eval_headline(eval_run), None).promote
+    champion = promotion.champion(client, "pianogan")
+    assert (champion is not None and champion.version == first.version) is decision["promote"]
+
+
 def lock(ws) -> dict:
     return yaml.safe_load((ws / "dvc.lock").read_text())["stages"]
 
@@ -114,6 +132,8 @@ def test_retrain_after_the_data_changed_retrains_every_step_and_judges_the_new_v
     params["fetch_maestro"]["embedded"]["seed"] += 1
     (flow_ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     versions_before = {v.version for v in client.search_model_versions("name = 'ganaudio-pianogan'")}
+    held = promotion.champion(client, "pianogan")
+    held = promotion.version_headline(client, "pianogan", held)[0] if held is not None else None
 
     decisions = retrain(workspace=str(flow_ws), gans=["pianogan"], fetch_retries=0)
     train = json.loads((flow_ws / "reports/pianogan/train.json").read_text())
@@ -131,20 +151,20 @@ def test_retrain_after_the_data_changed_retrains_every_step_and_judges_the_new_v
     assert promotion.eval_run_of(client, "pianogan", new).info.run_id == runs["eval_pianogan"].info.run_id
     values = promotion.eval_headline(runs["eval_pianogan"])
     assert values is not None, "eval_pianogan logged no headline"
-    assert decision["promote"] == promotion.decide("pianogan", values, None).promote
+    assert decision["promote"] == promotion.decide("pianogan", values, held).promote
     assert new.tags["promotion.eval_run"] == runs["eval_pianogan"].info.run_id
     assert float(new.tags["headline.score"]) == values["score"]
     assert new.tags["promotion.reason"] == decision["reason"]
 
 
 def test_a_retrain_with_nothing_changed_refetches_reruns_nothing_and_judges_nothing(flow_ws, client):
-    """The third retrain of the report: no new version, so no version (not the never-judged first
-    one, not the one judged last time) is judged, on any numbers."""
+    """The third retrain of the report: no new version and the workspace's model judged last time,
+    so no version is judged again, on any numbers."""
     from flows.retrain import retrain
 
     before = lock(flow_ws)
     judged = {v.version: dict(v.tags) for v in client.search_model_versions("name = 'ganaudio-pianogan'")}
-    assert len(judged) == 2 and sum("promotion.decision" in t for t in judged.values()) == 1
+    assert len(judged) == 2 and all("promotion.decision" in t for t in judged.values())
     decisions = retrain(workspace=str(flow_ws), gans=["pianogan"], fetch_retries=0)
     # The forced fetch rebuilt the same data (only its timing metric differs): same hashes,
     # so nothing downstream reran and their lock entries are untouched.
@@ -153,7 +173,8 @@ def test_a_retrain_with_nothing_changed_refetches_reruns_nothing_and_judges_noth
     assert data[0] and data[0] == data[1]
     assert {s: after[s] for s in PIANO_STAGES[1:]} == {s: before[s] for s in PIANO_STAGES[1:]}
     assert decisions["pianogan"] == {"promote": False, "version": None,
-                                     "reason": "no new ganaudio-pianogan version: train_pianogan was up to date, "
+                                     "reason": "no new ganaudio-pianogan version: train_pianogan was up to date and "
+                                               "the workspace's model was judged before (or is not registered), "
                                                "nothing judged"}
     assert {v.version: dict(v.tags) for v in client.search_model_versions("name = 'ganaudio-pianogan'")} == judged
 
@@ -172,7 +193,7 @@ def test_a_retrain_with_nothing_changed_refetches_reruns_nothing_and_judges_noth
 def test_a_failing_stage_fails_the_flow_and_its_mlflow_run(tmp_path, tracking, empty_mlflow_db):
     from flows.pipeline import pipeline
     from ganaudio.orchestration.dvc import DvcError
-    from ganaudio.orchestration.tracking import client_for
+    from ganaudio.orchestration.pipeline_run import client_for
 
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)

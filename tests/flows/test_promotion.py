@@ -12,10 +12,11 @@ import math
 
 import pytest
 
-from ganaudio.metrics.headline import headline, log_headline
+from ganaudio.metrics.headline.rules import headline, log_headline
 from ganaudio.orchestration import promotion
+from ganaudio.orchestration.pipeline_run import VERSION_TAG, version_of_checkpoint
 from ganaudio.orchestration.promotion import decide
-from ganaudio.utils.tracking import CHECKPOINT_TAG, start_run
+from ganaudio.tracking import CHECKPOINT_TAG, start_run
 
 
 def piano(score: float, baseline: float = 0.2, passed: bool = True) -> dict:
@@ -112,7 +113,7 @@ class Store:
         checkpoint.write_bytes(f"weights {self.n}".encode())
         self.s.experiment(gan)
         with _parent(parent), start_run(gan, f"train_{gan}") as tracker:
-            from ganaudio.utils.tracking import file_digest
+            from ganaudio.tracking import file_digest
 
             tracker.set_tags({CHECKPOINT_TAG: file_digest(checkpoint)})
             run_id = tracker.run_id
@@ -132,7 +133,7 @@ def _parent(run_id):
     import contextlib
     import os
 
-    from ganaudio.utils.tracking import PARENT_RUN_ENV
+    from ganaudio.tracking import PARENT_RUN_ENV
 
     @contextlib.contextmanager
     def scope():
@@ -169,13 +170,53 @@ def test_a_stale_version_is_never_judged_and_each_version_has_its_own_numbers(st
     store.evaluate("spectogan", ck2, specto(15.2, 4.1), p3)
     decision, judged = promotion.judge_pipeline_run(client, "spectogan", p3)
     assert judged is None and not decision.promote and "nothing judged" in decision.reason
-    assert "promotion.decision" not in client.get_model_version(name, v1).tags
+    assert "promotion.decision" not in client.get_model_version(name, v1).tags  # (no workspace version recorded)
     # Judged on purpose, v1 gets its own eval's 20, not the 15 of the newer model.
     kept = promotion.promote_if_better(client, "spectogan", v1)
     tags = client.get_model_version(name, v1).tags
     assert not kept.promote and float(tags["headline.fid"]) == 20.0
     assert "fid 20 vs champion 15.2" in kept.reason  # the champion's newest eval of its own checkpoint
     assert str(client.get_model_version_by_alias(name, "champion").version) == v2
+
+
+def record_workspace_version(store, gan: str, pipeline_run: str, checkpoint) -> None:
+    """What the pipeline flow records at its end (`record_pipeline`): which version the workspace's model is."""
+    from ganaudio.tracking import file_digest
+
+    version = version_of_checkpoint(store.client, gan, file_digest(checkpoint))
+    store.client.set_tag(pipeline_run, VERSION_TAG + gan, str(version.version))
+
+
+def test_a_make_run_model_is_judged_by_a_retrain_with_everything_up_to_date(store):
+    """Replays issue 20: `make run` registers v1 outside any pipeline run; a retrain finds every
+    stage up to date, registers nothing, and still gives v1, the workspace's model, its verdict."""
+    client, name = store.client, "ganaudio-spectogan"
+    v1, ck1 = store.train("spectogan")  # a plain `dvc repro`: no pipeline run
+    store.evaluate("spectogan", ck1, specto(120.0, 3.0, untrained=467.5))
+    # a later version that is not the workspace's model, with better numbers of its own
+    _, ck2 = store.train("spectogan")
+    store.evaluate("spectogan", ck2, specto(40.0, 6.0, untrained=467.5))
+    retrain = store.pipeline_run()  # up to date: its pipeline run holds no stage run
+    record_workspace_version(store, "spectogan", retrain, ck1)
+    decision, judged = promotion.judge_pipeline_run(client, "spectogan", retrain)
+    assert judged == v1 and decision.promote
+    assert str(client.get_model_version_by_alias(name, "champion").version) == v1
+    assert float(client.get_model_version(name, v1).tags["headline.fid"]) == 120.0  # its own eval, not v2's
+    # The next retrain finds it judged: nothing more to do.
+    again = store.pipeline_run()
+    record_workspace_version(store, "spectogan", again, ck1)
+    decision, judged = promotion.judge_pipeline_run(client, "spectogan", again)
+    assert judged is None and not decision.promote and "judged before" in decision.reason
+
+
+def test_a_make_run_model_below_its_floor_is_judged_but_never_champion(store):
+    v1, ck1 = store.train("wavegan")
+    store.evaluate("wavegan", ck1, specto(600.0, 1.0, untrained=545.3))
+    retrain = store.pipeline_run()
+    record_workspace_version(store, "wavegan", retrain, ck1)
+    decision, judged = promotion.judge_pipeline_run(store.client, "wavegan", retrain)
+    assert judged == v1 and not decision.promote and "not below the untrained generator" in decision.reason
+    assert promotion.champion(store.client, "wavegan") is None
 
 
 def test_a_bad_first_model_is_not_promoted_and_a_good_one_then_is(store):
@@ -236,14 +277,14 @@ def test_promote_if_better_moves_the_alias_only_for_a_better_version(store):
 
 
 def test_the_eval_run_links_to_the_version_that_scored_checkpoint_came_from(store):
-    from ganaudio.utils.tracking import file_digest
+    from ganaudio.tracking import file_digest
 
     p = store.pipeline_run()
     v, ck = store.train("spectogan", p)
     eval_run = store.evaluate("spectogan", ck, specto(50.0, 2.0), p)
     version = store.client.get_model_version("ganaudio-spectogan", v)
     assert promotion.eval_run_of(store.client, "spectogan", version).info.run_id == eval_run
-    assert str(promotion.version_of_checkpoint(store.client, "spectogan", file_digest(ck)).version) == v
+    assert str(version_of_checkpoint(store.client, "spectogan", file_digest(ck)).version) == v
     assert str(promotion.candidate_version(store.client, "spectogan", p).version) == v
     assert promotion.candidate_version(store.client, "spectogan", "no-such-run") is None
 

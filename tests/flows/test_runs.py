@@ -16,12 +16,12 @@ import pytest
 import yaml
 from rich.console import Console
 
-from ganaudio.metrics.headline import log_headline
+from ganaudio.metrics.headline.rules import log_headline
 from ganaudio.orchestration import dag, promotion
-from ganaudio.orchestration.tracking import (STAGES_ARTIFACT, flow_run, log_pipeline_params, record_pipeline,
+from ganaudio.orchestration.pipeline_run import (STAGES_ARTIFACT, flow_run, log_pipeline_params, record_pipeline,
                                              run_name)
 from ganaudio.runs import print_runs, short_names
-from ganaudio.utils.tracking import CHECKPOINT_TAG, PARENT_RUN_ENV, file_digest, start_run
+from ganaudio.tracking import CHECKPOINT_TAG, PARENT_RUN_ENV, file_digest, start_run
 
 from tests.conftest import ROOT
 

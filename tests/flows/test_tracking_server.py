@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from ganaudio.orchestration.tracking import STAGES_ARTIFACT, stage_runs
+from ganaudio.orchestration.pipeline_run import STAGES_ARTIFACT, stage_runs
 
 STARTUP_S = 180  # the server imports MLflow and migrates a fresh database: slow on a loaded machine
 
@@ -96,7 +96,7 @@ def test_a_pipeline_runs_artifacts_download_through_the_server(tracking_server, 
 
 
 def test_local_stores_keep_each_experiments_artifacts_in_the_workspace_and_servers_choose(tmp_path, mlflow_store):
-    from ganaudio.utils.tracking import artifact_location, ensure_experiment
+    from ganaudio.tracking import artifact_location, ensure_experiment
 
     assert artifact_location("http://mlflow:5000", "spectogan", tmp_path) is None
     assert artifact_location("https://mlflow.example", "spectogan", tmp_path) is None

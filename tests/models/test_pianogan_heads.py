@@ -235,3 +235,43 @@ def test_order_summary_counts_transitions_and_intervals_and_changes_under_a_shuf
     assert not torch.equal(shuffled, out)
     c = PianoCritic(tiny(pitch_head="categorical", critic_order=True))
     assert c(torch.rand(3, 131, L)).shape == (3,)
+
+
+@pytest.mark.parametrize("gain", [1.0, 3.0])
+def test_head_norm_makes_the_notes_of_a_window_differ_from_the_start(gain):
+    def spread(g):
+        logits = g.logits(g.sample_latent(4, generator=torch.Generator().manual_seed(0)))["pitch"].detach()
+        per_position = logits - logits.mean(2, keepdim=True)  # (B, 128, L): the window-level part removed
+        return float(per_position.std(2).mean())
+
+    torch.manual_seed(0)
+    plain = PianoGenerator(PianoGANModelConfig(pitch_head="categorical", d=4, seq_len=64))
+    torch.manual_seed(0)
+    normed = PianoGenerator(PianoGANModelConfig(pitch_head="categorical", d=4, seq_len=64, head_norm_gain=gain))
+    assert spread(plain) < 0.05  # a fresh stack of transposed convs barely varies along the window
+    assert spread(normed) > 0.2 * gain
+
+
+def test_recurrent_generator_draws_each_note_given_the_ones_before():
+    from ganaudio.models.piano_rnn import PianoRNNGenerator
+
+    torch.manual_seed(0)
+    cfg = tiny(pitch_head="categorical", time_head="categorical", time_bins=16, generator="rnn",
+               rnn_embed=8, rnn_hidden=8, rnn_layers=1)
+    g = PianoRNNGenerator(cfg).train()
+    z = g.sample_latent(3)
+    x = g(z)
+    assert x.shape == (3, NoteEncoding.of(cfg).channels, L)
+    hot = x[:, :128]
+    torch.testing.assert_close(hot.sum(1), torch.ones(3, L))
+    # the critic's gradient on the last note reaches the first note's logits through the feedback
+    first = []
+    g.core.heads[0].register_forward_hook(lambda m, i, o: first.append(o) if not first else None)
+    out = g(z)
+    first[0].retain_grad()
+    (out[:, :128, -1] * torch.randn(3, 128)).sum().backward()
+    assert first[0].grad is not None and first[0].grad.abs().sum() > 0
+    a = g.eval().features(z, "softmax", torch.Generator().manual_seed(1))
+    b = g.features(z, "softmax", torch.Generator().manual_seed(1))
+    torch.testing.assert_close(a, b)
+    assert a.shape == (3, 4, L)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 # Source files a stage may import without listing them as deps: they cannot change its outputs
 # (logging, experiment tracking, error formatting; and every package's __init__.py, below).
-NOT_DEPS = {"ganaudio/utils/logs.py", "ganaudio/utils/tracking.py", "ganaudio/errors.py"}
+NOT_DEPS = {"ganaudio/utils/logs.py", "ganaudio/tracking.py", "ganaudio/errors.py"}
 SOURCES = ("ganaudio/", "stages/", "flows/")
 
 
@@ -173,7 +173,7 @@ def test_second_repro_does_nothing(ws, workspace_tools):
 
 
 def test_every_stage_logged_a_tagged_mlflow_run(ws, workspace_tools):
-    from ganaudio.utils.tracking import import_mlflow
+    from ganaudio.tracking import import_mlflow
 
     os.environ["MLFLOW_TRACKING_URI"] = workspace_tools.env(ws)["MLFLOW_TRACKING_URI"]
     try:

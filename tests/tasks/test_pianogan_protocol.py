@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +77,27 @@ def test_render_never_reads_the_test_split(trained, tmp_path, monkeypatch):
     real = np.load(tmp_path / "samples" / "samples.npz")["real"]
     valid = np.load(notes_dir / "windows_valid.npz")["windows"]
     assert all(any(np.array_equal(r, v) for v in valid) for r in real)  # the pairs' real side is valid windows
+
+
+def test_a_recurrent_gan_starts_from_its_peer_and_a_new_peer_restarts_it(trained, tmp_path):
+    from ganaudio.errors import MissingInputError
+    from ganaudio.models.registry import load_generator
+    from ganaudio.tasks import piano_peer
+    from ganaudio.tasks.pianogan import train
+
+    _, notes_dir, _ = trained
+    rnn = {"generator": "rnn", "peer_init": True, "rnn_embed": 4, "rnn_hidden": 8, "rnn_layers": 1}
+    p = load_params(ROOT / "params.yaml", {"pianogan": {"preset": "debug", "model": rnn, "train": {"steps": 1}},
+                                            "runtime": {"mlflow": False, "progress": False}})
+    with pytest.raises(MissingInputError, match="peer"):
+        train(p.pianogan, p.runtime, notes_dir, tmp_path / "nopeer")
+    summary = train(p.pianogan, p.runtime, notes_dir, tmp_path / "gan", peer_dir=notes_dir / "peer")
+    assert summary["init_from"]["from"] == "peer"
+    peer = piano_peer.read(notes_dir / "peer")["state_dict"]
+    g, _ = load_generator(tmp_path / "gan" / "checkpoints" / "latest.pt")
+    moved = max(float((g.core.state_dict()[k] - v).abs().max()) for k, v in peer.items())
+    assert 0 < moved < 0.05  # one adversarial step away from the peer's weights
+    # a retrained peer is another starting point: the finished run is not taken as this one
+    piano_peer.train(dataclasses.replace(p.pianogan.peer, seed=1), notes_dir, tmp_path / "peer2")
+    again = train(p.pianogan, p.runtime, notes_dir, tmp_path / "gan", peer_dir=tmp_path / "peer2")
+    assert again["start"]["mode"] == "restarted"

@@ -10,7 +10,7 @@ import torch
 from ganaudio.config import RuntimeConfig, load_params
 from ganaudio.tasks import spectogan
 from ganaudio.tasks.judge import DigitJudge
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 RUNTIME = RuntimeConfig(device="cpu", progress=False, mlflow=False)
 

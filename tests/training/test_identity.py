@@ -260,7 +260,7 @@ def test_monitor_keeps_best_stops_on_patience_and_leaves_training_untouched(tmp_
 
 
 def test_warm_start_from_the_registry_champion(tmp_path, monkeypatch):
-    from ganaudio.utils.tracking import import_mlflow
+    from ganaudio.tracking import import_mlflow
 
     run(tmp_path / "parent", tiny_train(steps=2))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")

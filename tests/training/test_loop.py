@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 from ganaudio.models.registry import build_models, config_dict, load_generator
 from ganaudio.training.loop import SeededBatches, TrainingDiverged, train_gan
 from ganaudio.training.state import load_checkpoint
-from ganaudio.utils.tracking import Tracker
+from ganaudio.tracking import Tracker
 
 from .conftest import (PIANO, RUNTIME, SPEC, WAVE, WAVE_SHAPE, LabelledSpecs, piano_data, piano_models, tiny_train,
                        wave_data, wave_models)

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from ganaudio.metrics import piano_headline as hl
+from ganaudio.metrics.headline import pianogan as hl
 from ganaudio.metrics.piano_table import ROWS, Scorer, flat_metrics, table
 from ganaudio.metrics import baselines
 from tests.metrics.conftest import structured_windows

@@ -50,7 +50,7 @@ def scale_scores(values: dict[str, list[float]], floor_row: str, ceiling_row: st
     """Per row, per seed: `values` on the scale where floor_row's mean is 0 and ceiling_row's is 1."""
     for row in (floor_row, ceiling_row):
         if row not in values:
-            raise ValueError(f"metrics.piano_headline: the '{row}' row is needed to place the others")
+            raise ValueError(f"metrics.headline.pianogan: the '{row}' row is needed to place the others")
     floor, ceiling = (float(np.mean(values[r])) for r in (floor_row, ceiling_row))
     return {row: [gap_closed(v, floor, ceiling) for v in vs] for row, vs in values.items()}
 

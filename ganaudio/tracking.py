@@ -122,7 +122,7 @@ def start_run(experiment: str, stage: str, params: Optional[dict[str, Any]] = No
     """One tracked run per stage, tagged with git commit and stage name.
 
     `dvc.lock_hash` is not set here: DVC writes the stage's lock entry only after this process
-    exits, so the flow that ran `dvc repro` tags it afterwards (ganaudio.orchestration.tracking).
+    exits, so the flow that ran `dvc repro` tags it afterwards (ganaudio.orchestration.pipeline_run).
     """
     if not enabled:
         yield Tracker()

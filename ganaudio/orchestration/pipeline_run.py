@@ -18,8 +18,12 @@ import time
 from pathlib import Path
 from typing import Iterator, Optional
 
+from ganaudio.config import flatten, load_params, to_dict
+from ganaudio.metrics.headline.rules import headline
+from ganaudio.orchestration import dag
 from ganaudio.orchestration.dvc import tracking_uri
-from ganaudio.utils.tracking import LOCK_HASH_TAG, dvc_lock_hash, ensure_experiment, git_commit, import_mlflow
+from ganaudio.tracking import (CHECKPOINT_TAG, LOCK_HASH_TAG, dvc_lock_hash, ensure_experiment, file_digest, git_commit,
+                               import_mlflow)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +74,6 @@ def log_params(client, run_id: str, params: dict) -> None:
 
 def resolved_params(params_yaml: str | os.PathLike, keys: list[str]) -> dict:
     """The resolved config (presets applied) under the given params.yaml keys, flattened."""
-    from ganaudio.config import flatten, load_params, to_dict
-
     if not keys:
         return {}  # no stage reads params.yaml (there may be none)
     flat = flatten(to_dict(load_params(params_yaml)))
@@ -144,15 +146,11 @@ def stage_table(client, parent_run_id: str, ran: dict[str, bool], workspace: str
 
 
 def planned_gans(plan: list[str]) -> list[str]:
-    from ganaudio.orchestration.dag import GANS
-
-    return [g for g in GANS if f"eval_{g}" in plan or f"train_{g}" in plan]
+    return [g for g in dag.GANS if f"eval_{g}" in plan or f"train_{g}" in plan]
 
 
 def log_pipeline_params(client, run_id: str, workspace: str | os.PathLike, plan: list[str]) -> dict:
     """Before the stages: the resolved params every planned stage reads, and which of them each GAN reads."""
-    from ganaudio.orchestration import dag
-
     stages = dag.load_stages(Path(workspace) / "dvc.yaml")
     params = resolved_params(Path(workspace) / "params.yaml", dag.params_of(stages, plan))
     log_params(client, run_id, params)
@@ -168,11 +166,7 @@ def record_pipeline(client, run_id: str, workspace: str | os.PathLike, ran: dict
     The numbers come from the workspace's reports and checkpoints as the stages left them (DVC
     has just made them current). Returns {gan: headline} for the GANs that have one.
     """
-    from ganaudio.metrics.headline import headline
-    from ganaudio.orchestration import dag
-    from ganaudio.orchestration.promotion import version_of_checkpoint
-    from ganaudio.tasks.common import trained_checkpoint
-    from ganaudio.utils.tracking import file_digest
+    from ganaudio.tasks.common import trained_checkpoint  # torch: only when recording
 
     ws = Path(workspace)
     stages = dag.load_stages(ws / "dvc.yaml")
@@ -199,3 +193,27 @@ def record_pipeline(client, run_id: str, workspace: str | os.PathLike, ran: dict
     client.set_tag(run_id, "ganaudio.stages_ran", ",".join(s for s, r in ran.items() if r) or "none")
     client.log_table(run_id, stage_table(client, run_id, ran, ws), STAGES_ARTIFACT)
     return headlines
+
+
+def model_name(gan: str) -> str:
+    """The registered model a GAN's train stage logs its generator to."""
+    return f"ganaudio-{gan}"
+
+
+def version_of_checkpoint(client, gan: str, digest: str):
+    """The newest model version registered from a checkpoint with this sha256, or None."""
+    exp = client.get_experiment_by_name(gan)
+    if exp is None or not digest:
+        return None
+    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`{CHECKPOINT_TAG}` = '{digest}'",
+                              order_by=["attributes.start_time DESC"])
+    ids = {r.info.run_id for r in runs}
+    if not ids:
+        return None
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = [v for v in client.search_model_versions(f"name = '{model_name(gan)}'") if v.run_id in ids]
+    except MlflowException:
+        return None
+    return max(versions, key=lambda v: int(v.version)) if versions else None

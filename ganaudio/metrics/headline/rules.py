@@ -135,7 +135,7 @@ def log_headline(tracker, gan: str, metrics_json: dict, checkpoint: str | os.Pat
     """
     import logging
 
-    from ganaudio.utils.tracking import SCORED_TAG, file_digest
+    from ganaudio.tracking import SCORED_TAG, file_digest
 
     log = logging.getLogger(f"ganaudio.eval_{gan}")
     tracker.set_tags({SCORED_TAG: file_digest(checkpoint)})
