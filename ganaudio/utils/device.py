@@ -64,7 +64,7 @@ def cpu_flags() -> set[str]:
 
 def native_bf16(device: torch.device) -> bool:
     """Whether `device` computes bf16 matmuls natively: CUDA with bf16 support, or a CPU with
-    AVX512-BF16 or AMX. Elsewhere bf16 is emulated through fp32 and slower than fp32 itself.
+    AVX512-BF16 or AMX. Elsewhere bf16 is emulated (converted to and from fp32) and gains nothing.
     torch's own capability string stops at "AVX512", so the bf16 extensions come from the flags."""
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
