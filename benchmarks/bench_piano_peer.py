@@ -4,7 +4,7 @@ The peer row of the evaluation must train for the same CPU minutes as the GAN. R
 between a full PianoGAN step (its critic updates, then a generator update, as in
 `training.loop`) and a peer step (teacher-forced LSTM on a batch of 256-note windows), so load
 changes hit both alike; the median per-round ratio is printed with the peer step count that
-takes as long as the GAN preset's steps: what `pianogan.peer.steps` should be.
+takes as long as the GAN preset's steps, and the preset's minutes (peer, then GAN) at these rates.
 
     python benchmarks/bench_piano_peer.py [--rounds 5] [--steps 3] [--threads 2]
 """
@@ -12,6 +12,7 @@ takes as long as the GAN preset's steps: what `pianogan.peer.steps` should be.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -31,9 +32,10 @@ def peer_stepper(cfg, length: int):
     model = build(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     tokens = torch.stack([torch.randint(0, size, (cfg.batch_size, length)) for size in model.sizes], -1)
+    velocity = torch.randn(cfg.batch_size, length)
 
     def step() -> None:
-        loss, _ = model.loss(tokens)
+        loss, _ = model.loss(tokens, velocity)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -65,6 +67,10 @@ def main() -> None:
     print(f"peer / pianogan steps/s: {ratio:.3f} -> PianoGAN's {cfg.train.steps} steps take as long as "
           f"{round(cfg.train.steps * ratio)} peer steps ({args.threads} thread(s); pianogan.peer.steps is "
           f"{cfg.peer.steps})")
+    gan_min = cfg.train.steps / statistics.median(rates["pianogan"]) / 60
+    peer_min = cfg.peer.steps / statistics.median(rates["peer"]) / 60
+    print(f"at these rates the cpu preset trains in {peer_min:.1f} (peer) + {gan_min:.1f} (GAN) = "
+          f"{peer_min + gan_min:.1f} min; load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
