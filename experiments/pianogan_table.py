@@ -15,6 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ganaudio.metrics.mgeval import FEATURES
+from ganaudio.metrics.piano_table import PEER, rows_for
+
+
+def ordered(result: dict) -> list[str]:
+    """The table's rows in the evaluation's order (metrics.json sorts its keys), the peer's when present."""
+    return list(rows_for(peer=PEER in result["rows"]))
 
 
 def ms(v: dict, digits: int = 3) -> str:
@@ -31,7 +37,7 @@ def rows_table(result: dict) -> str:
     lines = ["| row | structure score ↑ | order score | mean OA | windows copying ≥ 16 notes | longest verbatim "
              "run (median) | nearest training window (median) | notes outside training range |",
              "|---|---|---|---|---|---|---|---|"]
-    for name in result["rows"]:  # the peer's row too, when the evaluation had one
+    for name in ordered(result):
         r = result["rows"][name]
         nov = r["novelty"]
         flag = " **(copies: fails)**" if nov["failed"] else ""
@@ -46,7 +52,7 @@ def rows_table(result: dict) -> str:
 
 
 def features_table(result: dict) -> str:
-    rows = list(result["rows"])
+    rows = ordered(result)
     lines = ["| overlapped area | " + " | ".join(rows) + " |", "|---" * (len(rows) + 1) + "|"]
     for f in FEATURES:
         cells = [f"{result['rows'][r]['mgeval'][f]['overlap_area']['mean']:.2f}" for r in rows]
