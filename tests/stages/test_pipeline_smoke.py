@@ -99,12 +99,12 @@ def test_pianogan_wavs_are_a_soundfont_piano_and_say_so(ws):
 
 def test_pianogan_metrics_have_the_documented_shape(ws):
     metrics = json.loads((ws / "reports/pianogan/metrics.json").read_text())
-    rows = {"trained", "untrained", "iid_notes", "shuffled_train", "copy_train", "reference"}
+    rows = {"trained", "autoregressive", "untrained", "iid_notes", "shuffled_train", "copy_train", "reference"}
     assert metrics["split"] == "test" and set(metrics["rows"]) == rows
     assert set(metrics["distances"]["pitch_class_kl"]) == rows
     for row in rows:
         r = metrics["rows"][row]
-        assert {"mgeval", "distances", "novelty", "structure_score", "mean_overlap"} <= set(r)
+        assert {"mgeval", "distances", "novelty", "structure_score", "order_score", "mean_overlap"} <= set(r)
         assert set(r["mgeval"]["pitch_class_transition"]) >= {"overlap_area", "kl", "intra_overlap"}
         assert r["seeds"] == 2  # the debug preset's draws per row
     assert metrics["rows"]["copy_train"]["novelty"]["failed"] and "copy_train" in metrics["flagged"]
@@ -113,6 +113,7 @@ def test_pianogan_metrics_have_the_documented_shape(ws):
     assert all(isinstance(head[k], float) for k in ("score", "baseline_score", "baseline_std"))
     assert {"step_std", "duration_std"} <= set(metrics["spread"])
     assert set(metrics["spread"]["step_std"]) == {"generated", "real"}
+    assert set(metrics["head_entropy"]["trained"]) == {"pitch", "step", "duration"}
     assert (ws / "reports/pianogan/evaluation.png").stat().st_size > 0
 
 

@@ -15,7 +15,9 @@ GANS = ("pianogan", "spectogan", "wavegan")
 
 
 def trio(gan: str) -> set[str]:
-    return {f"train_{gan}", f"render_{gan}", f"eval_{gan}"}
+    """The stages that read a GAN's section: its train, render and eval (PianoGAN's peer too)."""
+    peer = {"train_pianoar"} if gan == "pianogan" else set()
+    return {f"train_{gan}", f"render_{gan}", f"eval_{gan}"} | peer
 
 
 @pytest.fixture(scope="module")
