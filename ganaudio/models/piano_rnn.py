@@ -21,16 +21,16 @@ from torch import nn
 
 from ganaudio.config import PianoGANModelConfig
 from ganaudio.models.note_lstm import NoteLSTM
-from ganaudio.models.pianogan import FEATURES, OUT_OF_RANGE_PRIOR, NoteEncoding
+from ganaudio.models.pianogan import NoteEncoding, apply_pitch_range_prior, register_values
 
 GROUPS = ("pitch", "step", "duration")  # NoteLSTM's heads, in FEATURES order
 
 
 class PianoRNNGenerator(nn.Module):
     def __init__(self, cfg: PianoGANModelConfig, values: dict[str, torch.Tensor] | None = None,
-                 key_prior: tuple | None = None, pitch_range: tuple[int, int] | None = None):
+                 pitch_range: tuple[int, int] | None = None):
         """`values` {name: (classes,)}: the standardised value of each class (buffers, as in
-        PianoGenerator). `key_prior` is not used: the recurrence carries the key from note to note."""
+        PianoGenerator). No key prior: the recurrence carries the key from note to note."""
         super().__init__()
         self.encoding = NoteEncoding.of(cfg)
         if not (self.encoding.pitch_one_hot and self.encoding.time_bins):
@@ -40,14 +40,8 @@ class PianoRNNGenerator(nn.Module):
         self.core = NoteLSTM(time_bins=cfg.time_bins, embed=cfg.rnn_embed, hidden=cfg.rnn_hidden, layers=cfg.rnn_layers)
         self.init_state = nn.Linear(cfg.latent_dim, 2 * cfg.rnn_layers * cfg.rnn_hidden)  # z -> (h0, c0)
         if cfg.pitch_range_prior and pitch_range is not None:
-            outside = torch.ones(self.core.sizes[0], dtype=torch.bool)
-            outside[pitch_range[0]:pitch_range[1] + 1] = False
-            with torch.no_grad():
-                self.core.heads[0].bias[outside] += float(torch.log(torch.tensor(OUT_OF_RANGE_PRIOR)))
-        values = values or {}
-        for name, size in zip(GROUPS, self.core.sizes):
-            v = torch.as_tensor(values[name]).float() if name in values else torch.zeros(size)
-            self.register_buffer(f"{name}_values", v.clone())
+            apply_pitch_range_prior(self.core.heads[0].bias, pitch_range)
+        register_values(self, zip(GROUPS, self.core.sizes), values)
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, generator=generator, device=device)  # (B, Z)

@@ -166,6 +166,30 @@ def fold_pitch_classes(x: torch.Tensor) -> torch.Tensor:
     return x.unflatten(-1, (reps, N_PITCH_CLASSES)).sum(-2).movedim(-1, 1)
 
 
+def apply_pitch_range_prior(bias: torch.Tensor, pitch_range: tuple[int, int]) -> None:
+    """Start pitches outside the training range at OUT_OF_RANGE_PRIOR odds: a (128,) pitch-logit bias, in place.
+
+    Why: an untrained head spreads its mass over all 128 MIDI pitches, most of which piano
+    music never plays; a GAN spends its first minutes only learning that (screen 6).
+    """
+    outside = torch.ones(N_PITCHES, dtype=torch.bool)
+    outside[pitch_range[0]:pitch_range[1] + 1] = False
+    with torch.no_grad():
+        bias[outside] += float(np.log(OUT_OF_RANGE_PRIOR))
+
+
+def register_values(module: nn.Module, groups, values: dict | None) -> None:
+    """Buffers `<name>_values` (size,): the standardised value of each class of each one-hot group
+    (name, size), zeros where `values` lacks it. Buffers, so checkpoints carry them and
+    `load_generator` rebuilds a generator that decodes its notes without the notes stage's stats."""
+    values = values or {}
+    for name, size in groups:
+        v = torch.as_tensor(values[name]).float() if name in values else torch.zeros(size)
+        if v.shape != (size,):
+            raise ValueError(f"{name} values must be ({size},), got {tuple(v.shape)}")
+        module.register_buffer(f"{name}_values", v.clone())
+
+
 class PianoGenerator(nn.Module):
     def __init__(self, cfg: PianoGANModelConfig, values: dict[str, torch.Tensor] | None = None,
                  key_prior: tuple | None = None, pitch_range: tuple[int, int] | None = None):
@@ -222,10 +246,7 @@ class PianoGenerator(nn.Module):
         if self.encoding.pitch_one_hot:
             self.pitch = nn.Conv1d(ch[-1], N_PITCHES, 1)
             if cfg.pitch_range_prior and pitch_range is not None:
-                outside = torch.ones(N_PITCHES, dtype=torch.bool)
-                outside[pitch_range[0]:pitch_range[1] + 1] = False
-                with torch.no_grad():
-                    self.pitch.bias[outside] += float(np.log(OUT_OF_RANGE_PRIOR))
+                apply_pitch_range_prior(self.pitch.bias, pitch_range)
         if self.encoding.time_bins:
             self.time = nn.Conv1d(ch[-1], 2 * self.encoding.time_bins, 1)  # step bins, then duration bins
         n_bias = (N_PITCH_CLASSES if self.encoding.pitch_one_hot else 0) + 2 * self.encoding.time_bins
@@ -236,12 +257,7 @@ class PianoGenerator(nn.Module):
         if self.register is not None:
             nn.init.zeros_(self.register.weight)
             nn.init.zeros_(self.register.bias)
-        values = values or {}
-        for name, size in self.onehot:
-            v = torch.as_tensor(values[name]).float() if name in values else torch.zeros(size)
-            if v.shape != (size,):
-                raise ValueError(f"{name} values must be ({size},), got {tuple(v.shape)}")
-            self.register_buffer(f"{name}_values", v.clone())
+        register_values(self, self.onehot, values)
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, generator=generator, device=device)  # (B, Z)

@@ -53,7 +53,7 @@ def build_generator(kind: str, model_cfg: Any, data_shape: tuple, stats: Any = N
         if cfg.generator == "rnn":
             from ganaudio.models.piano_rnn import PianoRNNGenerator
 
-            return PianoRNNGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
+            return PianoRNNGenerator(cfg, values=values, pitch_range=pitch_range)  # no key latent: the recurrence carries the key
         return PianoGenerator(cfg, values=values, key_prior=key_prior, pitch_range=pitch_range)
     if kind == "wavegan":
         from ganaudio.models.wavegan import WaveGANGenerator
