@@ -37,10 +37,16 @@ VARIANTS: dict[str, dict] = {
     "wgangp_d8_c1_lr2": {"model": {"d": 8}, "train": {**_WGANGP, "lr_g": 2e-4, "lr_d": 2e-4}},
     "wgangp_d8_c2": {"model": {"d": 8}, "train": {**_WGANGP, "critic_steps": 2}},
     "hinge_d16": {"model": {"d": 16}, "train": _HINGE},
+    # Issue 19, on the cpu preset: capacity where bf16 autocast pays for it, and a second critic on log-mel.
+    "cpu_bf16": {"train": {"precision": "bf16"}},
+    "d16_bf16": {"model": {"d": 16}, "train": {"precision": "bf16"}},
+    "mel_d8_bf16": {"model": {"mel_critic": True}, "train": {"precision": "bf16"}},
+    "mel_d16_bf16": {"model": {"d": 16, "mel_critic": True}, "train": {"precision": "bf16"}},
 }
 
 
-def run(name: str, out: Path, steps: int, every: int, n_eval: int) -> list[dict]:
+def run(name: str, out: Path, steps: int, every: int, n_eval: int, minutes: float | None = None) -> list[dict]:
+    """Score every `every` steps up to `steps`, or until the run has trained `minutes` (equal-minutes screens)."""
     import torch
 
     from ganaudio.config import RuntimeConfig
@@ -49,11 +55,16 @@ def run(name: str, out: Path, steps: int, every: int, n_eval: int) -> list[dict]
     from ganaudio.tasks.judge import DigitJudge
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    params = load_params("params.yaml", {"wavegan": deep_merge(VARIANTS[name], {"train": {"steps": steps}})})
+    # This script scores each chunk itself: the stage's valid monitor (best.pt, early stop) is off.
+    params = load_params("params.yaml", {"wavegan": deep_merge(VARIANTS[name], {"train": {"steps": steps,
+                                                                                          "monitor_every": 0}})})
     cfg = params.wavegan
     judge = DigitJudge(Path("data/processed/mels"), Path("models/classifier/classifier.pt"), "valid", seed=cfg.eval.seed)
     rows = []
-    for target in range(every, steps + 1, every):
+    targets = list(range(every, steps + 1, every))
+    if not targets or targets[-1] != steps:
+        targets.append(steps)  # the last score is at `steps` itself
+    for target in targets:
         cfg.train.steps = target
         t0 = time.perf_counter()
         summary = wavegan.train(cfg, RuntimeConfig(workers=0, progress=False, mlflow=False),
@@ -66,6 +77,8 @@ def run(name: str, out: Path, steps: int, every: int, n_eval: int) -> list[dict]
                "median_rms": float(audio.square().mean(1).sqrt().median()), "chunk_s": time.perf_counter() - t0}
         rows.append(row)
         print(json.dumps(row), flush=True)
+        if minutes is not None and summary["train_seconds"] >= 60 * minutes:
+            break
     return rows
 
 
@@ -76,6 +89,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--every", type=int, default=500)
     ap.add_argument("--n-eval", type=int, default=500, help="generated clips per valid-split score")
+    ap.add_argument("--minutes", type=float, help="stop a variant at the first score after this many training minutes")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     if args.list or not args.variants:
@@ -87,7 +101,7 @@ def main() -> None:
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for name in args.variants:
-        results[name] = run(name, args.out, args.steps, args.every, args.n_eval)
+        results[name] = run(name, args.out, args.steps, args.every, args.n_eval, args.minutes)
         args.out.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=2) + "\n")
 

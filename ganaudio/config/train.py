@@ -27,6 +27,9 @@ class TrainConfig:
     checkpoint_every: Count = 200
     log_every: Count = 10
     seed: Seed = 0  # seeds the model init (before the models are built), the batches and every draw
+    # The recipe's arithmetic, where a preset was screened in it: null follows runtime.precision;
+    # auto: bf16 autocast where the hardware has it natively (fp32 master weights), fp32 elsewhere.
+    precision: Optional[Literal["auto", "fp32", "bf16"]] = None
     ema_decay: Beta = 0.0  # 0: off; else the generator's EMA (e.g. 0.999) is what is sampled and evaluated
     init_from: Optional[str] = None  # warm start: null | champion (the registry's champion) | a checkpoint path
     monitor_every: Annotated[int, Range(lo=0)] = 0  # 0: off; else score the generator on the valid split every N steps, keep best.pt

@@ -19,6 +19,10 @@ class WaveGANModelConfig:
     phase_shuffle: Annotated[int, Range(lo=0)] = 2  # critic: each example shifted by a random -n..n samples between layers; 0: off
     conditional: bool = False
     n_classes: Annotated[int, Range(lo=2)] = 10
+    # A second critic on the clip's log-mel spectrogram (SpecGAN's, width mel_critic_d), beside the
+    # phase-shuffle one: models/wave_mel_critic.py
+    mel_critic: bool = False
+    mel_critic_d: Count = 16
 
 
 @dataclass

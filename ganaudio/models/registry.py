@@ -86,12 +86,15 @@ def standardised_values(stats: Any, encoding) -> dict[str, torch.Tensor]:
 
 
 def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: tuple,
-                 stats: Any = None, key_prior: tuple | None = None) -> tuple[nn.Module, nn.Module]:
+                 stats: Any = None, key_prior: tuple | None = None,
+                 mel_stats: dict | None = None) -> tuple[nn.Module, nn.Module]:
     """(generator, critic) for "pianogan" (data (NoteEncoding.channels, seq_len)), "spectogan" (data (1, H, W))
     or "wavegan" (data (1, 16384)).
 
     A PianoGAN with a one-hot head needs `stats` (the NoteStats of its windows) for its value
     tables; `key_prior` (see `metrics.music.key_statistics`) starts a key latent at the data's keys.
+    A WaveGAN with `mel_critic` takes `mel_stats` (`models.wave_mel_critic.mel_statistics` of its
+    training clips) for its log-mel critic's view.
     """
     cfg = model_config(kind, model_cfg)
     if kind == "pianogan":
@@ -105,6 +108,10 @@ def build_models(kind: str, model_cfg: Any, train_cfg: TrainConfig, data_shape: 
     if kind == "wavegan":
         from ganaudio.models.wavegan import WaveGANCritic
 
+        if cfg.mel_critic:
+            from ganaudio.models.wave_mel_critic import WaveMelCritic
+
+            return generator, WaveMelCritic(cfg, tuple(data_shape), train_cfg.spectral_norm, mel_stats)
         return generator, WaveGANCritic(cfg, tuple(data_shape), spectral_norm=train_cfg.spectral_norm)
     from ganaudio.models.specgan import SpecGANCritic
 

@@ -40,7 +40,13 @@ def train(cfg: WaveGANConfig, runtime: RuntimeConfig, waves_dir: Path, out_dir: 
         judge = DigitJudge(mels_dir, classifier_path, "valid", seed=cfg.eval.seed)
         monitor = valid_monitor(judge, lambda g: sample(g, MONITOR_SAMPLES, MONITOR_SEED, cfg.model.conditional,
                                                         device=next(g.parameters()).device)[:, 0])
-    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional, monitor=monitor)
+    mel_stats = None
+    if cfg.model.mel_critic:
+        from ganaudio.models.wave_mel_critic import mel_statistics
+
+        mel_stats = mel_statistics(dataset.x)  # the training clips' own: the critic's view depends on nothing else
+    return fit(KIND, cfg, runtime, dataset, out_dir, tracker, conditional=cfg.model.conditional, monitor=monitor,
+               mel_stats=mel_stats)
 
 
 class Sampler:

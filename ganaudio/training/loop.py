@@ -332,7 +332,7 @@ def _start(kind, generator, critic, dataset, cfg, run_dir, runtime, tracker, mod
         clean_stale_temp_files(run_dir)
     generator.to(device).train()
     critic.to(device).train()
-    precision = resolve_precision(runtime.precision, device)
+    precision = resolve_precision(cfg.precision or runtime.precision, device)  # the recipe's, else the machine's
     identity = run_identity(to_dict(cfg), dict(model_config), data_shape, dataset_fingerprint(dataset),
                             training_code_version(generator, critic),
                             warm_start.describe if warm_start is not None else None, precision=precision)

@@ -123,6 +123,14 @@ def test_precision_changes_the_numbers_and_is_never_resumed_across(tmp_path):
     assert out["steps_run"] == 3
 
 
+@pytest.mark.parametrize("recipe,machine,used", [(None, "bf16", "bf16"), ("bf16", "fp32", "bf16"), ("fp32", "bf16", "fp32")])
+def test_a_recipe_precision_overrides_the_machine_setting(tmp_path, recipe, machine, used):
+    """`train.precision` (what a preset was screened in) wins over `runtime.precision`; null follows it."""
+    out, _ = run_wave(tmp_path, tiny_train(steps=1, precision=recipe), machine)
+    assert out["precision"] == used
+    assert load_checkpoint(tmp_path / "checkpoints/latest.pt")["identity"]["precision"] == used
+
+
 def test_resume_drops_metric_rows_past_the_checkpoint(tmp_path):
     run(tmp_path, tiny_train(steps=3, checkpoint_every=2))
     ckpt = load_checkpoint(tmp_path / "checkpoints/latest.pt")
