@@ -75,16 +75,26 @@ class NoteLSTM(nn.Module):
         parts["velocity"] = nn.functional.mse_loss(vel, velocity)
         return sum(parts.values()), {f"nll/{k}": float(v.detach()) for k, v in parts.items()}
 
+    def unroll(self, length: int, pick, state=None, n: int = 1):
+        """Play `length` notes, each from the notes before it: the one loop behind sampling and the
+        recurrent generator. `pick(logits (B, K)) -> (B,) classes or (B, K) one-hots` chooses each
+        head's value; `state` (h0, c0) or None; the first note is predicted from the learned start.
+        Returns per note [per head picks], (B,) velocity and [per head (B, K) logits]."""
+        x = self.start.expand(n, -1)
+        picks, velocities, logits = [], [], []
+        for _ in range(length):
+            lg, vel, state = self.step(x, state)
+            note = [pick(g) for g in lg]
+            picks.append(note)
+            velocities.append(vel)
+            logits.append(lg)
+            x = self.embed(note, vel)
+        return picks, velocities, logits
+
     @torch.no_grad()
     def sample(self, n: int, length: int, generator: torch.Generator,
                temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """(n, length, 3) classes and (n, length) velocities, one note at a time from its own previous notes."""
-        x, state = self.start.expand(n, -1), None
-        classes, velocities = [], []
-        for _ in range(length):
-            logits, vel, state = self.step(x, state)
-            note = [torch.multinomial((lg / temperature).softmax(-1), 1, generator=generator)[:, 0] for lg in logits]
-            classes.append(torch.stack(note, -1))
-            velocities.append(vel)
-            x = self.embed(note, vel)
-        return torch.stack(classes, 1), torch.stack(velocities, 1)
+        draw = lambda lg: torch.multinomial((lg / temperature).softmax(-1), 1, generator=generator)[:, 0]  # noqa: E731
+        picks, velocities, _ = self.unroll(length, draw, n=n)
+        return torch.stack([torch.stack(note, -1) for note in picks], 1), torch.stack(velocities, 1)

@@ -53,15 +53,7 @@ class PianoRNNGenerator(nn.Module):
     def _run(self, z: torch.Tensor, pick) -> tuple[list[torch.Tensor], torch.Tensor, list[torch.Tensor]]:
         """Unroll seq_len notes; `pick(logits (B, K)) -> (B, K)` one-hot. Returns per head (B, K, L)
         picks, (B, L) velocities and per head (B, K, L) logits."""
-        state, x = self._state(z), self.core.start.expand(len(z), -1)
-        picks, vels, logits = [], [], []
-        for _ in range(self.seq_len):
-            lg, vel, state = self.core.step(x, state)
-            hot = [pick(g) for g in lg]
-            picks.append(hot)
-            vels.append(vel)
-            logits.append(lg)
-            x = self.core.embed(hot, vel)
+        picks, vels, logits = self.core.unroll(self.seq_len, pick, state=self._state(z), n=len(z))
         stack = lambda seq: [torch.stack(group, -1) for group in zip(*seq)]  # noqa: E731
         return stack(picks), torch.stack(vels, -1), stack(logits)
 
