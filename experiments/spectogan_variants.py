@@ -91,7 +91,8 @@ def raw_weights_row(cfg, model_dir: Path, mels_dir: Path) -> dict:
     import torch
 
     from ganaudio.tasks.judge import DigitJudge
-    from ganaudio.tasks.spectogan import Sampler, balanced_digits
+    from ganaudio.tasks.common import balanced_digits
+    from ganaudio.tasks.spectogan import Sampler
 
     blob = torch.load(model_dir / "checkpoints/latest.pt", map_location="cpu", weights_only=True)
     blob.pop("generator_ema", None)

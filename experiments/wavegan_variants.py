@@ -42,22 +42,39 @@ VARIANTS: dict[str, dict] = {
     "d16_bf16": {"model": {"d": 16}, "train": {"precision": "bf16"}},
     "mel_d8_bf16": {"model": {"mel_critic": True}, "train": {"precision": "bf16"}},
     "mel_d16_bf16": {"model": {"d": 16, "mel_critic": True}, "train": {"precision": "bf16"}},
+    # SpectoGAN's two critic-side choices, conditioning (a projection critic) and the minibatch-std channel.
+    "cond_bf16": {"model": {"conditional": True}, "train": {"precision": "bf16"}},
+    "cond_mbstd_bf16": {"model": {"conditional": True, "minibatch_std": True}, "train": {"precision": "bf16"}},
+    # The WaveGAN paper's own remedy for transposed convolutions' tonal artefacts, with a kernel the
+    # cost allows (nearest x4 then a 9-tap conv: 1.44x the 25-tap transposed conv's FLOPs); the critic's
+    # kernel follows (9 taps, stride 4).
+    "cond_mbstd_nn9_bf16": {"model": {"conditional": True, "minibatch_std": True, "upsample": "nearest",
+                                      "kernel_size": 9}, "train": {"precision": "bf16"}},
+    # Vocos's iSTFT head: the generator stops at 256 STFT frames (hop 64), so it can be 4x wider for
+    # less than the cost of the paper's layers at 4,096 and 16,384 samples; the critic stays at d=8.
+    "istft_d32_bf16": {"model": {"output": "istft", "d": 32, "critic_d": 8}, "train": {"precision": "bf16"}},
+    "cond_istft_d32_bf16": {"model": {"output": "istft", "d": 32, "critic_d": 8, "conditional": True},
+                            "train": {"precision": "bf16"}},
+    "cond_mbstd_d16_bf16": {"model": {"d": 16, "conditional": True, "minibatch_std": True},
+                            "train": {"precision": "bf16"}},
 }
 
 
-def run(name: str, out: Path, steps: int, every: int, n_eval: int, minutes: float | None = None) -> list[dict]:
+def run(name: str, out: Path, steps: int, every: int, n_eval: int, minutes: float | None = None,
+        seed: int = 0) -> list[dict]:
     """Score every `every` steps up to `steps`, or until the run has trained `minutes` (equal-minutes screens)."""
     import torch
 
     from ganaudio.config import RuntimeConfig
     from ganaudio.tasks import wavegan
-    from ganaudio.tasks.common import latest_checkpoint
+    from ganaudio.tasks.common import balanced_digits, latest_checkpoint
     from ganaudio.tasks.judge import DigitJudge
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     # This script scores each chunk itself: the stage's valid monitor (best.pt, early stop) is off.
-    params = load_params("params.yaml", {"wavegan": deep_merge(VARIANTS[name], {"train": {"steps": steps,
-                                                                                          "monitor_every": 0}})})
+    overrides = {"train": {"steps": steps, "monitor_every": 0, "seed": seed}}
+    params = load_params("params.yaml", {"wavegan": deep_merge(VARIANTS[name], overrides)})
+    run_dir = out / (name if seed == 0 else f"{name}_seed{seed}")
     cfg = params.wavegan
     judge = DigitJudge(Path("data/processed/mels"), Path("models/classifier/classifier.pt"), "valid", seed=cfg.eval.seed)
     rows = []
@@ -68,13 +85,17 @@ def run(name: str, out: Path, steps: int, every: int, n_eval: int, minutes: floa
         cfg.train.steps = target
         t0 = time.perf_counter()
         summary = wavegan.train(cfg, RuntimeConfig(workers=0, progress=False, mlflow=False),
-                                Path("data/processed/waves"), out / name)
-        audio = wavegan.Sampler(latest_checkpoint(out / name, "wavegan")).audio(n_eval, cfg.eval.seed)
+                                Path("data/processed/waves"), run_dir)
+        sampler = wavegan.Sampler(latest_checkpoint(run_dir, "wavegan"))
+        asked = balanced_digits(n_eval) if sampler.conditional else None  # as eval_wavegan asks
+        audio = sampler.audio(n_eval, cfg.eval.seed, labels=asked)
         figs = judge.score_audio(audio)
-        row = {"variant": name, "step": target, "train_seconds": summary["train_seconds"],
+        heard = torch.bincount(judge.classify(audio), minlength=10)
+        row = {"variant": name, "seed": seed, "step": target, "train_seconds": summary["train_seconds"],
                "steps_per_s": summary["steps_per_s"], "load": os.getloadavg()[0],
                "is_valid": figs["inception_score"]["mean"], "fid_valid": figs["fid"], "ndb_k": figs["ndb_k"],
-               "median_rms": float(audio.square().mean(1).sqrt().median()), "chunk_s": time.perf_counter() - t0}
+               "median_rms": float(audio.square().mean(1).sqrt().median()),
+               "min_digit_share": float(heard.min()) / n_eval, "chunk_s": time.perf_counter() - t0}
         rows.append(row)
         print(json.dumps(row), flush=True)
         if minutes is not None and summary["train_seconds"] >= 60 * minutes:
@@ -90,6 +111,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=500)
     ap.add_argument("--n-eval", type=int, default=500, help="generated clips per valid-split score")
     ap.add_argument("--minutes", type=float, help="stop a variant at the first score after this many training minutes")
+    ap.add_argument("--seed", type=int, default=0, help="train.seed; a nonzero seed runs in <variant>_seed<N>/")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     if args.list or not args.variants:
@@ -101,7 +123,8 @@ def main() -> None:
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for name in args.variants:
-        results[name] = run(name, args.out, args.steps, args.every, args.n_eval, args.minutes)
+        key = name if args.seed == 0 else f"{name}_seed{args.seed}"
+        results[key] = run(name, args.out, args.steps, args.every, args.n_eval, args.minutes, args.seed)
         args.out.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=2) + "\n")
 

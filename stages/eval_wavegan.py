@@ -1,4 +1,5 @@
-"""Stage eval_wavegan: IS, FID, NDB/k, D_self and D_train for trained, untrained and real clips (as SpectoGAN's)."""
+"""Stage eval_wavegan: IS, FID, NDB/k, D_self and D_train for trained, untrained and real clips (as SpectoGAN's),
+with the digits the classifier hears (a confusion-matrix PNG for a conditional model, else digit shares)."""
 
 from pathlib import Path
 
@@ -16,11 +17,12 @@ def main(argv=None):
     ap.add_argument("--classifier", type=Path, required=True)
     ap.add_argument("--classifier-metrics", type=Path, required=True)
     ap.add_argument("--metrics", type=Path, required=True)
+    ap.add_argument("--digits", type=Path, required=True, help="PNG: confusion matrix or digit shares")
     args = ap.parse_args(argv)
     params = common.load(args, ["wavegan"])
     with common.tracked(params, "wavegan", "eval_wavegan", ["wavegan"]) as tracker:
         result = wavegan.evaluate(params.wavegan, args.model, args.mels, args.classifier,
-                                  read_json(args.classifier_metrics), tracker)
+                                  read_json(args.classifier_metrics), tracker, digits_png=args.digits)
         log_headline(tracker, "wavegan", result, trained_checkpoint(args.model, "wavegan"))
     write_json(args.metrics, result)
 

@@ -126,3 +126,10 @@ def log_generator(tracker: Tracker, model_dir: Path, kind: str) -> None:
     # pt2 export wants one tensor input; a conditional generator also takes labels, so pickle it.
     tracker.log_model(generator.eval(), "generator", input_example=None if conditional else z.numpy(),
                       registered_name=f"ganaudio-{kind}", serialization_format="pickle" if conditional else "pt2")
+
+
+def balanced_digits(n: int) -> torch.Tensor:
+    """(n,) labels 0, 1, …, 9, 0, 1, …: what a conditional digit generator is asked for in evaluation."""
+    import torch
+
+    return torch.arange(n) % 10

@@ -124,6 +124,43 @@ def report(rows: dict[str, dict], judge: DigitJudge, n_generated: int, classifie
     return result
 
 
+def add_digit_readings(result: dict, heard: dict[str, np.ndarray], asked: torch.Tensor | None, judge: DigitJudge,
+                       tracker=None, digits_png: Path | None = None) -> dict:
+    """Which digits the classifier hears in each row's clips (`heard`: row -> (N,) labels), into `result`.
+
+    A conditional model (`asked`: the labels it was given) also gets its per-digit accuracy and
+    confusion matrix (`digits_png`, also logged); for an unconditional one `digits_png` compares
+    the digits heard in its clips with the real split's. One protocol for both digit GANs.
+    """
+    from ganaudio.metrics.audio import digit_confusion
+
+    real_counts = torch.bincount(judge.real.labels, minlength=10).tolist()
+    result["conditional"] = asked is not None
+    result["heard_digit_counts"] = {**{name: _counts(labels) for name, labels in heard.items()}, "real": real_counts}
+    if asked is not None:
+        result["per_digit_accuracy"] = {name: digit_confusion(asked.numpy(), labels) for name, labels in heard.items()}
+        trained = result["per_digit_accuracy"]["trained"]
+        if tracker is not None:
+            tracker.log_metrics({"digit_accuracy/mean": trained["mean"],
+                                 **{f"digit_accuracy/{d}": a for d, a in enumerate(trained["per_digit"])}})
+    if digits_png is not None:
+        from ganaudio.plots.digits import plot_confusion, plot_digit_shares
+
+        if asked is not None:
+            plot_confusion(result["per_digit_accuracy"]["trained"]["confusion"], digits_png,
+                           title=f"generated digits ({judge.split} classifier readings)")
+        else:
+            plot_digit_shares(result["heard_digit_counts"]["trained"], real_counts, digits_png,
+                              title=f"digits heard in generated vs real {judge.split} clips")
+        if tracker is not None:
+            tracker.log_artifact(digits_png)
+    return result
+
+
+def _counts(labels) -> list[int]:
+    return torch.bincount(torch.as_tensor(labels), minlength=10).tolist()
+
+
 def valid_monitor(judge: DigitJudge, audio_of: Callable[[torch.nn.Module], torch.Tensor]):
     """The training loop's `Monitor` for a digit GAN: FID (lower is better: the key that keeps
     best.pt and decides early stopping) and IS of `audio_of(generator)` (N, S) against the judge's split."""

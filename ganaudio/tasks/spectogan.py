@@ -11,8 +11,9 @@ from tqdm import tqdm
 from ganaudio.config import MelsConfig, RuntimeConfig, SpectoGANConfig, build
 from ganaudio.data.datasets import MelClips, load_mel_stats
 from ganaudio.audio.wav import write_wav
-from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, sample, trained_checkpoint
-from ganaudio.tasks.judge import DigitJudge, report
+from ganaudio.tasks.common import (balanced_digits, fit, interpolation_latents, judged_checkpoints, sample,
+                                   trained_checkpoint)
+from ganaudio.tasks.judge import DigitJudge, add_digit_readings, report
 from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -152,24 +153,15 @@ def _one_of(mask: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return where[torch.randint(len(where), (1,), generator=generator)[0]]
 
 
-def balanced_digits(n: int) -> torch.Tensor:
-    """(n,) labels 0, 1, …, 9, 0, 1, …: what a conditional generator is asked for in evaluation."""
-    return torch.arange(n) % 10
-
-
 def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_path: Path,
              classifier_metrics: dict | None = None, tracker: Tracker = Tracker(), progress: bool = True,
              split: str = "test", digits_png: Path | None = None) -> dict:
     """IS, FID, NDB/k and nearest-neighbour distances for trained, untrained and real clips.
 
     `split` is the real split the figures compare with: "valid" to choose a recipe, "test" once.
-    A conditional model is asked for every digit equally often (`balanced_digits`), and the
-    classifier's readings give its per-digit accuracy and confusion matrix (`digits_png`, also
-    logged); for an unconditional one `digits_png` compares the digits heard in its clips with
-    the real split's.
+    A conditional model is asked for every digit equally often (`balanced_digits`); the
+    classifier's readings of the clips go through `judge.add_digit_readings`.
     """
-    from ganaudio.metrics.audio import digit_confusion
-
     ec = cfg.eval
     judge = DigitJudge(mels_dir, classifier_path, split, is_splits=ec.is_splits, ndb_bins=ec.ndb_bins, seed=ec.seed)
     rows, heard = {}, {}
@@ -185,27 +177,4 @@ def evaluate(cfg: SpectoGANConfig, model_dir: Path, mels_dir: Path, classifier_p
     rows["real_inverted"] = judge.figures(*judge.embed(judge.analyse(sampler.to_audio(judge.real.x))),
                                           fid_ref=judge.train_feats)
     result = report(rows, judge, ec.n_samples, classifier_metrics, tracker)
-    result["conditional"] = sampler.conditional
-    real_counts = torch.bincount(judge.real.labels, minlength=10).tolist()
-    result["heard_digit_counts"] = {"trained": _counts(heard["trained"]), "untrained": _counts(heard["untrained"]),
-                                    "real": real_counts}
-    if sampler.conditional:
-        result["per_digit_accuracy"] = {name: digit_confusion(asked.numpy(), heard[name]) for name in heard}
-        trained = result["per_digit_accuracy"]["trained"]
-        tracker.log_metrics({"digit_accuracy/mean": trained["mean"],
-                             **{f"digit_accuracy/{d}": a for d, a in enumerate(trained["per_digit"])}})
-    if digits_png is not None:
-        from ganaudio.plots.digits import plot_confusion, plot_digit_shares
-
-        if sampler.conditional:
-            plot_confusion(result["per_digit_accuracy"]["trained"]["confusion"], digits_png,
-                           title=f"generated digits ({split} classifier readings)")
-        else:
-            plot_digit_shares(result["heard_digit_counts"]["trained"], real_counts, digits_png,
-                              title=f"digits heard in generated vs real {split} clips")
-        tracker.log_artifact(digits_png)
-    return result
-
-
-def _counts(labels) -> list[int]:
-    return torch.bincount(torch.as_tensor(labels), minlength=10).tolist()
+    return add_digit_readings(result, heard, asked, judge, tracker, digits_png)

@@ -15,7 +15,8 @@ import torch
 from ganaudio.config import RuntimeConfig, WaveGANConfig
 from ganaudio.data.datasets import WaveClips
 from ganaudio.audio.wav import write_wav
-from ganaudio.tasks.common import fit, interpolation_latents, judged_checkpoints, sample, trained_checkpoint
+from ganaudio.tasks.common import (balanced_digits, fit, interpolation_latents, judged_checkpoints, sample,
+                                   trained_checkpoint)
 from ganaudio.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -114,16 +115,24 @@ def render(cfg: WaveGANConfig, model_dir: Path, waves_dir: Path, mels_dir: Path,
 
 
 def evaluate(cfg: WaveGANConfig, model_dir: Path, mels_dir: Path, classifier_path: Path,
-             classifier_metrics: dict | None = None, tracker: Tracker = Tracker(), split: str = "test") -> dict:
-    """IS, FID, NDB/k and nearest-neighbour distances for trained, untrained and real clips.
+             classifier_metrics: dict | None = None, tracker: Tracker = Tracker(), split: str = "test",
+             digits_png: Path | None = None) -> dict:
+    """IS, FID, NDB/k and nearest-neighbour distances for trained, untrained and real clips, and the
+    digits the classifier hears in them (`judge.add_digit_readings`), as SpectoGAN's evaluation.
 
     `split` is the real split the figures compare with: "valid" to choose a recipe, "test" once.
+    A conditional model is asked for every digit equally often.
     """
-    from ganaudio.tasks.judge import DigitJudge, report
+    from ganaudio.tasks.judge import DigitJudge, add_digit_readings, report
 
     ec = cfg.eval
     judge = DigitJudge(mels_dir, classifier_path, split, is_splits=ec.is_splits, ndb_bins=ec.ndb_bins, seed=ec.seed)
-    rows = {name: judge.score_audio(Sampler(ckpt).audio(ec.n_samples, ec.seed))
-            for name, ckpt in judged_checkpoints(model_dir, KIND).items()}
+    rows, heard, asked = {}, {}, None
+    for name, ckpt in judged_checkpoints(model_dir, KIND).items():
+        sampler = Sampler(ckpt)
+        asked = balanced_digits(ec.n_samples) if sampler.conditional else None
+        probs, feats = judge.embed(judge.analyse(sampler.audio(ec.n_samples, ec.seed, labels=asked)))
+        rows[name], heard[name] = judge.figures(probs, feats), probs.argmax(1)
     rows["real"] = judge.score_real()
-    return report(rows, judge, ec.n_samples, classifier_metrics, tracker)
+    result = report(rows, judge, ec.n_samples, classifier_metrics, tracker)
+    return add_digit_readings(result, heard, asked, judge, tracker, digits_png)

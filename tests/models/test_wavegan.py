@@ -101,6 +101,60 @@ def test_conditioning_changes_outputs_and_scores():
         g(z)
 
 
+def test_nearest_upsampling_writes_the_clip_without_transposed_convolutions():
+    cfg = WaveGANModelConfig(d=1, upsample="nearest", kernel_size=9)
+    g = WaveGANGenerator(cfg, SHAPE)
+    assert not any(isinstance(m, torch.nn.ConvTranspose1d) for m in g.modules())
+    x = g(g.sample_latent(2))
+    assert x.shape == (2, *SHAPE) and x.abs().max() <= 1
+    # a constant input stays constant through nearest upsampling and a convolution away from the edges:
+    # no stride-periodic pattern (the transposed convolution's checkerboard) is created
+    up = g.ups[0]
+    with torch.no_grad():
+        y = up(torch.ones(1, up[1].in_channels, 64))
+    inner = y[0, :, 8:-8]
+    assert torch.allclose(inner, inner[:, :1].expand_as(inner), atol=1e-5)
+    with pytest.raises(ValueError, match="upsample is 'bilinear'"):
+        WaveGANGenerator(WaveGANModelConfig(d=1, upsample="bilinear"))
+
+
+def test_istft_generator_writes_the_clip_from_frames():
+    cfg = WaveGANModelConfig(d=2, output="istft", istft_hop=64)
+    g = WaveGANGenerator(cfg, SHAPE)
+    assert len(g.ups) == 2  # 16 -> 64 -> 256 frames; no layer at 4,096 or 16,384 samples
+    x = g(g.sample_latent(2))
+    assert x.shape == (2, *SHAPE) and x.abs().max() <= 1 and x.std() > 0
+    with pytest.raises(ValueError, match="istft_hop 48"):
+        WaveGANGenerator(WaveGANModelConfig(d=1, output="istft", istft_hop=48))
+
+
+def test_istft_head_inverts_a_real_clips_stft():
+    """The head's synthesis is a true inverse STFT: a clip's own log-magnitudes and phases give the clip back."""
+    head = WaveGANGenerator(WaveGANModelConfig(d=1, output="istft", istft_hop=64), SHAPE).head
+    torch.manual_seed(0)
+    t = torch.arange(SHAPE[1]) / 16000
+    clip = 0.02 * torch.sin(2 * torch.pi * 440 * t) * torch.hann_window(SHAPE[1]) + 0.002 * torch.randn(SHAPE[1])
+    spec = torch.stft(clip[None], head.n_fft, head.hop, window=torch.hann_window(head.n_fft), center=True,
+                      return_complex=True)[..., :-1]  # the head writes n/hop frames, the last one is repeated
+    out = head.synthesize(spec.abs().clamp(min=1e-12).log(), spec.angle())[0, 0]
+    inner = slice(0, SHAPE[1] - 2 * head.n_fft)
+    assert torch.allclose(out[inner], torch.tanh(clip[inner]), atol=1e-5)
+
+
+def test_minibatch_std_lets_the_critic_see_a_collapsed_batch():
+    torch.manual_seed(0)
+    cfg = WaveGANModelConfig(d=1, minibatch_std=True, phase_shuffle=0)
+    c = WaveGANCritic(cfg, SHAPE).eval()
+    one = torch.randn(1, *SHAPE) * 0.3
+    collapsed = one.repeat(4, 1, 1)
+    varied = torch.cat([one, torch.randn(3, *SHAPE) * 0.3])
+    with torch.no_grad():
+        # the same first clip scores differently when its batch-mates are copies of it
+        assert not torch.isclose(c(collapsed)[0], c(varied)[0])
+        plain = WaveGANCritic(WaveGANModelConfig(d=1, phase_shuffle=0), SHAPE).eval()
+        assert torch.isclose(plain(collapsed)[0], plain(varied)[0], atol=1e-6)
+
+
 def test_registry_builds_and_reloads_wavegan(tmp_path):
     mc = WaveGANModelConfig(d=1, phase_shuffle=2)
     g, c = build_models("wavegan", mc, TrainConfig(spectral_norm=True), SHAPE)

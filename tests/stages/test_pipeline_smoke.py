@@ -167,6 +167,9 @@ def test_wavegan_waves_render_and_eval(ws):
     assert set(metrics["fid"]) == {"trained", "untrained", "real"}
     assert metrics["fid"]["real"] == spec["fid"]["real"]  # one judge: the same real row for both GANs
     assert set(metrics["headline"]) == set(spec["headline"]) and metrics["split"] == "test"
+    heard = metrics["heard_digit_counts"]  # the digits the classifier hears, as SpectoGAN's report gives them
+    assert sum(heard["trained"]) == sum(heard["untrained"]) and heard["real"] == spec["heard_digit_counts"]["real"]
+    assert (ws / "reports/wavegan/digits.png").stat().st_size > 0
 
 
 def test_second_repro_does_nothing(ws, workspace_tools):

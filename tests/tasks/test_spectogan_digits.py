@@ -10,6 +10,7 @@ import torch
 from ganaudio.config import RuntimeConfig, load_params
 from ganaudio.data.datasets import MelClips
 from ganaudio.tasks import spectogan
+from ganaudio.tasks.common import balanced_digits
 from ganaudio.tasks.judge import DigitJudge
 from ganaudio.tracking import Tracker
 
@@ -62,7 +63,7 @@ def test_evaluate_reports_per_digit_accuracy_from_the_classifier(conditional_run
     assert confusion.shape == (10, 10) and (confusion.sum(1) == 3).all()  # 30 clips: each digit asked 3 times
     # The same clips, classified independently, give the same matrix.
     sampler = spectogan.Sampler(model_dir / "checkpoints/latest.pt", mels_dir, cfg)
-    asked = spectogan.balanced_digits(30)
+    asked = balanced_digits(30)
     heard = DigitJudge(mels_dir, mels_dir / "clf.pt", "valid").classify(
         sampler.to_audio(sampler.spectrograms(30, cfg.eval.seed, labels=asked)))
     want = np.zeros((10, 10), int)
@@ -116,7 +117,7 @@ def test_generate_digit_from_a_conditional_checkpoint(conditional_run, unconditi
 
 
 def test_balanced_digits_ask_for_each_digit_equally():
-    assert torch.bincount(spectogan.balanced_digits(1000), minlength=10).tolist() == [100] * 10
+    assert torch.bincount(balanced_digits(1000), minlength=10).tolist() == [100] * 10
 
 
 @pytest.mark.parametrize("run", ["conditional_run", "unconditional_run"])
@@ -131,7 +132,7 @@ def test_render_writes_same_digit_pairs_at_one_loudness(run, request, tmp_path):
     digits = summary["pair_digits"]
     assert [int(p.stem.rsplit("_", 1)[1]) for p in gen] == digits
     if summary["conditional"]:
-        assert digits == spectogan.balanced_digits(len(gen)).tolist()  # what it was asked for
+        assert digits == balanced_digits(len(gen)).tolist()  # what it was asked for
     # the real clip of each pair is a test clip of that digit, by the label the data stage gave it
     test = MelClips(mels_dir, "test")
     label_of = dict(zip(test.files, test.labels.tolist()))
