@@ -50,11 +50,10 @@ VARIANTS: dict[str, dict] = {
     # kernel follows (9 taps, stride 4).
     "cond_mbstd_nn9_bf16": {"model": {"conditional": True, "minibatch_std": True, "upsample": "nearest",
                                       "kernel_size": 9}, "train": {"precision": "bf16"}},
-    # Vocos's iSTFT head: the generator stops at 256 STFT frames (hop 64), so it can be 4x wider for
-    # less than the cost of the paper's layers at 4,096 and 16,384 samples; the critic stays at d=8.
+    # Vocos's iSTFT head: the generator stops at 256 STFT frames (hop 64), so it can be wider for
+    # about the cost of the paper's layers at 4,096 and 16,384 samples; the critic stays at d=8.
+    "istft_d16_bf16": {"model": {"output": "istft", "d": 16, "critic_d": 8}, "train": {"precision": "bf16"}},
     "istft_d32_bf16": {"model": {"output": "istft", "d": 32, "critic_d": 8}, "train": {"precision": "bf16"}},
-    "cond_istft_d32_bf16": {"model": {"output": "istft", "d": 32, "critic_d": 8, "conditional": True},
-                            "train": {"precision": "bf16"}},
     "cond_mbstd_d16_bf16": {"model": {"d": 16, "conditional": True, "minibatch_std": True},
                             "train": {"precision": "bf16"}},
 }

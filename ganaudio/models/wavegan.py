@@ -96,6 +96,9 @@ def istft_layers(cfg: WaveGANModelConfig) -> int:
     return layers
 
 
+INIT_LOG_MAG, MAX_LOG_MAG = 3.0, 6.0  # a full-scale sine peaks near log 3.5 at n_fft 256
+
+
 class ISTFTHead(nn.Module):
     """(B, C, T frames) -> (B, 1, T·hop) samples: a convolution writes log-magnitude and phase per
     frequency bin, and an inverse STFT (fp32, Hann window, n_fft = 4 hops) makes the waveform."""
@@ -104,7 +107,9 @@ class ISTFTHead(nn.Module):
         super().__init__()
         self.hop, self.n_fft, self.n_samples = hop, 4 * hop, n_samples
         self.bins = self.n_fft // 2 + 1
-        self.conv = nn.Conv1d(c_in, 2 * self.bins, 7, padding=3)
+        self.conv = nn.Conv1d(c_in, 2 * self.bins, 1)  # per frame, as Vocos's linear head
+        with torch.no_grad():  # start at about the data's loudness (RMS ~0.09 against its 0.06): a near-silent
+            self.conv.bias[:self.bins].fill_(INIT_LOG_MAG)  # start left the spectral-norm critic's scores flat
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -113,10 +118,9 @@ class ISTFTHead(nn.Module):
 
     def synthesize(self, log_mag: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
         """(B, F, T) log-magnitudes and phases -> (B, 1, S) samples."""
-        mag = log_mag.clamp(max=4.0).exp()  # Vocos clips the magnitude: bounded outputs early in training
-        spec = torch.polar(mag, phase)
-        spec = nn.functional.pad(spec.real, (0, 1), mode="replicate") + 1j * nn.functional.pad(
-            spec.imag, (0, 1), mode="replicate")  # T + 1 frames: a centred STFT of n samples has n/hop + 1
+        # T + 1 frames: a centred STFT of n samples has n/hop + 1; the last written frame is repeated
+        log_mag, phase = (nn.functional.pad(t, (0, 1), mode="replicate") for t in (log_mag, phase))
+        spec = torch.polar(log_mag.clamp(max=MAX_LOG_MAG).exp(), phase)  # clipped as Vocos: bounded early outputs
         audio = torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True, length=self.n_samples)
         return torch.tanh(audio)[:, None]  # (B, 1, S) in [-1, 1]
 
