@@ -108,8 +108,10 @@ class ISTFTHead(nn.Module):
         self.hop, self.n_fft, self.n_samples = hop, 4 * hop, n_samples
         self.bins = self.n_fft // 2 + 1
         self.conv = nn.Conv1d(c_in, 2 * self.bins, 1)  # per frame, as Vocos's linear head
-        with torch.no_grad():  # start at about the data's loudness (RMS ~0.09 against its 0.06): a near-silent
-            self.conv.bias[:self.bins].fill_(INIT_LOG_MAG)  # start left the spectral-norm critic's scores flat
+        # Start at about the data's loudness (RMS ~0.09 against its 0.06): from a near-silent start the
+        # spectral-norm critic's scores stayed flat for hundreds of steps.
+        with torch.no_grad():
+            self.conv.bias[:self.bins].fill_(INIT_LOG_MAG)
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
